@@ -1,0 +1,152 @@
+/**
+ * Every route, header, name, port and limit the server package uses, in one place. Worker code and the Node dev
+ * harness both import from here; nothing in this file may import a runtime module.
+ */
+
+// ---------------------------------------------------------------------------------------------------------------
+// Worker (HTTP)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The service name reported by `GET /health`. */
+export const SERVICE_NAME = 'vibestack';
+
+/** HTTP routes served by the Worker. */
+export const ROUTES = {
+  /** Liveness plus database reachability, see `HealthReport`. */
+  health: '/health',
+} as const;
+
+/** HTTP header names and values the Worker sets. */
+export const HEADERS = {
+  cacheControl: 'Cache-Control',
+  noStore: 'no-store',
+} as const;
+
+/** Values of `HealthReport.status`. */
+export const HEALTH_STATUS = {
+  /** The Worker runs and, when a database is configured, the database answered. */
+  ok: 'ok',
+  /** The Worker runs but the configured database did not answer in time. */
+  degraded: 'degraded',
+} as const;
+
+/** HTTP status of `GET /health` when the database is configured but unreachable. */
+export const HEALTH_DEGRADED_HTTP_STATUS = 503;
+
+/** Upper bound for the whole database probe of `GET /health`, connect included, in milliseconds. */
+export const HEALTH_DB_TIMEOUT_MS = 2_000;
+
+/** The `code` of the JSON body returned for unknown routes. */
+export const NOT_FOUND_CODE = 'not_found';
+
+/** The `code` of the JSON body returned when a handler throws. */
+export const INTERNAL_ERROR_CODE = 'internal';
+
+/** Names of the Worker's environment bindings (wrangler vars / secrets / `.dev.vars`). */
+export const ENV_VARS = {
+  /** Postgres connection string the Worker connects to over TCP. Never hard-coded, never committed. */
+  databaseUrl: 'DATABASE_URL',
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Node dev harness
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Directory (relative to the repository root, git-ignored) for local state such as Postgres data. */
+export const LOCAL_STATE_DIR = '.vibestack';
+
+/** Sub-directory of {@link LOCAL_STATE_DIR} holding one Postgres data directory per cluster name. */
+export const PG_CLUSTERS_DIR = 'pg';
+
+/** Cluster name used by `npm start`. */
+export const DEV_CLUSTER_NAME = 'dev';
+
+/** Sub-directory of {@link LOCAL_STATE_DIR} for `wrangler dev` env files and local persistence. */
+export const WRANGLER_STATE_DIR = 'wrangler';
+
+/** Sub-directory of {@link WRANGLER_STATE_DIR} that `npm start` persists Worker state (Durable Objects) in. */
+export const DEV_WORKER_PERSIST_DIR = 'state';
+
+/** Prefix of per-run test cluster names (`test-<pid>`). */
+export const TEST_CLUSTER_PREFIX = 'test-';
+
+/** Port `npm start` tries first for the embedded Postgres; a free port is picked when it is taken. */
+export const DEV_PG_PORT = 54329;
+
+/** Port `npm start` tries first for `wrangler dev`; a free port is picked when it is taken. */
+export const DEV_WORKER_PORT = 8787;
+
+/** Interface every local server binds to. */
+export const LOOPBACK_HOST = '127.0.0.1';
+
+/** Superuser of embedded clusters (local only). */
+export const PG_ADMIN_USER = 'postgres';
+
+/** Password of {@link PG_ADMIN_USER} (local only; clusters listen on loopback). */
+export const PG_ADMIN_PASSWORD = 'postgres';
+
+/** Maintenance database every cluster has. */
+export const PG_ADMIN_DATABASE = 'postgres';
+
+/** Database `npm start` creates and loads with the demo schema. */
+export const DEV_DATABASE = 'vibestack';
+
+/** OS account Postgres runs as when the harness runs as root (Postgres refuses to run as root). */
+export const PG_OS_USER = 'postgres';
+
+/** Server settings every embedded cluster starts with (logical decoding needs `wal_level=logical`). */
+export const PG_SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  wal_level: 'logical',
+  max_replication_slots: '20',
+  max_wal_senders: '20',
+  listen_addresses: LOOPBACK_HOST,
+  // No Unix socket: clients connect over TCP, and a socket in /tmp could clash with a system Postgres.
+  unix_socket_directories: '',
+};
+
+/**
+ * Extra settings for throw-away test clusters: durability is not needed there and costs time. Not
+ * `synchronous_commit=off`: logical decoding only reads WAL that is flushed, so a slot would not see a commit
+ * until the WAL writer runs (up to 200 ms later) and replication tests would race.
+ */
+export const PG_TEST_SETTINGS: Readonly<Record<string, string>> = {
+  fsync: 'off',
+  full_page_writes: 'off',
+};
+
+/** How long to wait for an embedded Postgres to accept connections, in milliseconds. */
+export const PG_START_TIMEOUT_MS = 30_000;
+
+/** How long a fast shutdown (SIGINT) may take before escalating to SIGQUIT, then SIGKILL, in milliseconds. */
+export const PG_STOP_TIMEOUT_MS = 10_000;
+
+/** File (inside the data directory's parent) naming the Node process that owns a running cluster. */
+export const PG_OWNER_FILE_SUFFIX = '.owner';
+
+/** File (beside the data directory) receiving the server's stderr. */
+export const PG_LOG_FILE_SUFFIX = '.log';
+
+/** Prefix of the world-traversable directory in `os.tmpdir()` used when the checkout is not reachable. */
+export const RELOCATED_DIR_PREFIX = 'vibestack-';
+
+/** Prefix of databases created by `createTestDatabase()`. */
+export const TEST_DATABASE_PREFIX = 'vs_test_';
+
+/** Key under which the test global setup provides the shared cluster to tests (`inject(...)`). */
+export const TEST_PG_CONTEXT_KEY = 'vibestackPostgres';
+
+/** How long to wait for `wrangler dev` to answer `GET /health`, in milliseconds. */
+export const WORKER_START_TIMEOUT_MS = 60_000;
+
+/** Environment that keeps `wrangler dev` offline and quiet. */
+export const WRANGLER_ENV: Readonly<Record<string, string>> = {
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_TELEMETRY_DISABLED: '1',
+};
+
+/** File (in {@link LOCAL_STATE_DIR}) recording the processes of a running `npm start`, for stale cleanup. */
+export const START_STATE_FILE = 'start.json';
+
+/** Key of the advisory lock that serialises concurrent `applyDemoSchema()` calls on one database. */
+export const DEMO_SCHEMA_LOCK_KEY = 'vibestack:demo-schema';

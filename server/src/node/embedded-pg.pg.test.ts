@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_TEST_SETTINGS } from '../constants.ts';
+import { relocationDir } from './cluster-layout.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-pg.ts';
+import { isProcessAlive } from './process-control.ts';
+import { createTestDatabase, type TestDatabase, testClusterAdmin } from './test-database.ts';
+
+async function query<R extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values?: unknown[],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A process id that certainly belongs to no running process. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid ?? 999_999;
+}
+
+describe('the shared test cluster', () => {
+  it('is up, with logical decoding enabled', async () => {
+    const admin = testClusterAdmin();
+    const rows = await query<{ wal_level: string; slots: string; senders: string }>(
+      admin.url,
+      "SELECT current_setting('wal_level') AS wal_level, current_setting('max_replication_slots') AS slots, " +
+        "current_setting('max_wal_senders') AS senders",
+    );
+    expect(rows[0]).toEqual({ wal_level: 'logical', slots: '20', senders: '20' });
+    expect(admin.host).toBe('127.0.0.1');
+    expect(admin.url).toBe(`postgres://postgres:postgres@127.0.0.1:${admin.port}/postgres`);
+  });
+
+  describe('a fresh database', () => {
+    let db: TestDatabase;
+    let other: TestDatabase;
+    beforeAll(async () => {
+      [db, other] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    });
+    afterAll(async () => {
+      await Promise.all([db?.drop(), other?.drop()]);
+    });
+
+    it('streams pgoutput changes from a replication slot after an insert into a published table', async () => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        await client.query('CREATE TABLE items (id bigint PRIMARY KEY, label text NOT NULL)');
+        await client.query('CREATE PUBLICATION test_pub FOR TABLE items');
+        await client.query("SELECT pg_create_logical_replication_slot('test_slot', 'pgoutput')");
+        await client.query("INSERT INTO items VALUES (1, 'one'), (2, 'two')");
+        const { rows } = await client.query<{ lsn: string; data: Buffer }>(
+          "SELECT lsn, data FROM pg_logical_slot_peek_binary_changes('test_slot', NULL, NULL, " +
+            "'proto_version', '1', 'publication_names', 'test_pub')",
+        );
+        // Begin, Relation, Insert ×2, Commit (pgoutput message types are the first byte).
+        const kinds = rows.map((row) => String.fromCharCode(row.data[0] ?? 0));
+        expect(kinds).toEqual(['B', 'R', 'I', 'I', 'C']);
+        expect(rows[2]?.data.includes(Buffer.from('one'))).toBe(true);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('is isolated from other fresh databases', async () => {
+      expect(db.database).not.toBe(other.database);
+      expect(db.port).toBe(other.port);
+      await query(db.url, 'CREATE TABLE only_here (id int)');
+      const here = await query<{ n: number }>(
+        db.url,
+        "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'only_here'",
+      );
+      const there = await query<{ n: number }>(
+        other.url,
+        "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'only_here'",
+      );
+      expect(here[0]?.n).toBe(1);
+      expect(there[0]?.n).toBe(0);
+    });
+
+    it('drop() removes the database even while it has a replication slot', async () => {
+      const doomed = await createTestDatabase();
+      await query(doomed.url, "SELECT pg_create_logical_replication_slot('doomed_slot', 'pgoutput')");
+      await doomed.drop();
+      const left = await query<{ n: number }>(
+        testClusterAdmin().url,
+        'SELECT count(*)::int AS n FROM pg_database WHERE datname = $1',
+        [doomed.database],
+      );
+      expect(left[0]?.n).toBe(0);
+    });
+  });
+});
+
+describe('startEmbeddedPostgres', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'vs-embedded-pg-test-'));
+  chmodSync(scratch, 0o755); // mkdtemp makes it 700; as root, Postgres (user postgres) must reach it
+  const clustersDir = join(scratch, 'clusters');
+  const start = (name: string): Promise<EmbeddedPostgres> =>
+    startEmbeddedPostgres({ name, clustersDir, projectRoot: scratch, settings: PG_TEST_SETTINGS });
+
+  afterAll(() => {
+    rmSync(scratch, { recursive: true, force: true });
+    rmSync(relocationDir(scratch), { recursive: true, force: true });
+  });
+
+  it('keeps data between runs and removes a postmaster.pid whose process is dead', async () => {
+    const first = await start('keep');
+    await query(first.url, 'CREATE TABLE kept (id int)');
+    await first.stop();
+    expect(isProcessAlive(first.pid)).toBe(false);
+
+    // What a crash of Postgres itself leaves behind.
+    writeFileSync(
+      join(first.dataDir, 'postmaster.pid'),
+      `${await deadPid()}\n${first.dataDir}\n0\n${first.port}\n`,
+    );
+    const second = await start('keep');
+    try {
+      const rows = await query<{ n: number }>(
+        second.url,
+        "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'kept'",
+      );
+      expect(rows[0]?.n).toBe(1);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('shuts down a server orphaned by a killed harness, and refuses one whose owner is alive', async () => {
+    const orphan = await start('orphan');
+    // The harness that started it is "gone": its owner record names a dead process.
+    writeFileSync(
+      join(clustersDir, 'orphan.owner'),
+      JSON.stringify({ pid: await deadPid(), startedAt: 'then' }),
+    );
+    const next = await start('orphan');
+    try {
+      expect(isProcessAlive(orphan.pid)).toBe(false);
+      expect(next.pid).not.toBe(orphan.pid);
+      await query(next.url, 'SELECT 1');
+
+      // Now another live process owns it: a clear error, and the running server is left alone.
+      const owner = spawn('sleep', ['30']);
+      try {
+        writeFileSync(
+          join(clustersDir, 'orphan.owner'),
+          JSON.stringify({ pid: owner.pid, startedAt: 'now' }),
+        );
+        await expect(start('orphan')).rejects.toThrow(/is in use: server pid \d+ .* started by process \d+/);
+        expect(isProcessAlive(next.pid)).toBe(true);
+      } finally {
+        owner.kill();
+      }
+    } finally {
+      await next.stop();
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'relocates data under os.tmpdir() when the checkout is mode 700 (root)',
+    async () => {
+      const locked = join(scratch, 'locked');
+      mkdirSync(locked, { mode: 0o700 });
+      const server = await startEmbeddedPostgres({
+        name: 'relocated',
+        clustersDir: join(locked, 'pg'),
+        projectRoot: locked,
+        ephemeral: true,
+        settings: PG_TEST_SETTINGS,
+      });
+      try {
+        expect(server.relocated).toBe(true);
+        expect(server.dataDir.startsWith(relocationDir(locked))).toBe(true);
+        expect(statSync(relocationDir(locked)).mode & 0o777).toBe(0o755);
+        await query(server.url, 'SELECT 1');
+      } finally {
+        await server.stop();
+        rmSync(relocationDir(locked), { recursive: true, force: true });
+      }
+      expect(existsSync(server.dataDir)).toBe(false);
+    },
+  );
+});

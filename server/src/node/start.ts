@@ -1,0 +1,153 @@
+/**
+ * `npm start`: a local VibeStack in one command.
+ *
+ * 1. Postgres: `DATABASE_URL` from the environment if set, otherwise an embedded cluster (`.vibestack/pg/dev`,
+ *    port 54329 or a free one) with a `vibestack` database.
+ * 2. The demo schema and, once, the demo rows (skip with `--no-demo`).
+ * 3. `wrangler dev` (real workerd, local, port 8787 or a free one) with `DATABASE_URL` passed as a Worker var.
+ * 4. Prints the Worker URL and the DATABASE_URL once `GET /health` answers.
+ *
+ * Ctrl-C / SIGTERM stops wrangler, then Postgres, and exits 0. If wrangler dies on its own, Postgres is stopped
+ * and the exit code is 1. Leftovers of a SIGKILLed earlier run are cleaned up first.
+ */
+import { join } from 'node:path';
+import {
+  DEV_CLUSTER_NAME,
+  DEV_DATABASE,
+  DEV_PG_PORT,
+  DEV_WORKER_PERSIST_DIR,
+  DEV_WORKER_PORT,
+  ENV_VARS,
+  LOCAL_STATE_DIR,
+  ROUTES,
+  WRANGLER_STATE_DIR,
+} from '../constants.ts';
+import { applyDemoSchema } from '../demo/apply-demo-schema.ts';
+import { redactPostgresUrl } from './connection-info.ts';
+import { startEmbeddedPostgres } from './embedded-pg.ts';
+import { ensureDatabase } from './ensure-database.ts';
+import { findProjectRoot } from './project-root.ts';
+import { clearStaleStart, removeStartState, writeStartState } from './start-state.ts';
+import { startWranglerDev } from './wrangler-dev.ts';
+
+const say = (line: string): void => console.log(`[vibestack] ${line}`);
+const projectRoot = findProjectRoot();
+const withDemo = !process.argv.includes('--no-demo');
+
+const aborter = new AbortController();
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+let exiting = false;
+let startup: Promise<void> = Promise.resolve();
+
+async function shutdown(code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true;
+    aborter.abort();
+    await startup.catch(() => undefined); // let an in-flight step finish so that it can be cleaned up
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup.run();
+        say(`Stopped ${cleanup.name}.`);
+      } catch (error) {
+        console.error(`[vibestack] Could not stop ${cleanup.name}: ${(error as Error).message}`);
+        code = code || 1;
+      }
+    }
+    removeStartState(projectRoot);
+    process.exit(code);
+  }
+  return new Promise<never>(() => undefined);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (exiting) {
+      say('Still stopping; press Ctrl-C again in a few seconds only if this hangs.');
+      return;
+    }
+    say(`${signal}: stopping …`);
+    void shutdown(0);
+  });
+}
+
+function checkAborted(): void {
+  if (aborter.signal.aborted) throw new Error('aborted');
+}
+
+async function main(): Promise<void> {
+  await clearStaleStart(projectRoot, say);
+  writeStartState(projectRoot, { pid: process.pid });
+
+  const external = process.env[ENV_VARS.databaseUrl];
+  let databaseUrl: string;
+  if (external) {
+    databaseUrl = external;
+    say(`Using DATABASE_URL from the environment: ${redactPostgresUrl(external)}`);
+  } else {
+    say('Starting embedded Postgres …');
+    const pg = await startEmbeddedPostgres({
+      name: DEV_CLUSTER_NAME,
+      port: DEV_PG_PORT,
+      projectRoot,
+      log: say,
+    });
+    cleanups.push({ name: 'Postgres', run: pg.stop });
+    checkAborted();
+    say(`Postgres ${pg.port} ready (data: ${pg.dataDir}, log: ${pg.logFile}).`);
+    if (await ensureDatabase(pg.url, DEV_DATABASE)) say(`Created database "${DEV_DATABASE}".`);
+    databaseUrl = pg.connectionFor(DEV_DATABASE).url;
+  }
+  checkAborted();
+
+  if (withDemo) {
+    const { seeded } = await applyDemoSchema(databaseUrl);
+    say(
+      seeded
+        ? 'Demo schema created and demo rows inserted.'
+        : 'Demo schema present (rows were seeded before).',
+    );
+    checkAborted();
+  }
+
+  say('Starting wrangler dev (workerd) …');
+  const worker = await startWranglerDev({
+    port: DEV_WORKER_PORT,
+    projectRoot,
+    vars: { [ENV_VARS.databaseUrl]: databaseUrl },
+    includeDevVars: true,
+    persistTo: join(projectRoot, LOCAL_STATE_DIR, WRANGLER_STATE_DIR, DEV_WORKER_PERSIST_DIR),
+    signal: aborter.signal,
+    log: (line) => console.log(`[wrangler] ${line}`),
+    onSpawn: (wranglerPid) => writeStartState(projectRoot, { pid: process.pid, wranglerPid }),
+  });
+  cleanups.push({ name: 'wrangler', run: worker.stop });
+  checkAborted();
+
+  void worker.exited.then(({ code, signal }) => {
+    if (exiting) return;
+    console.error(`[vibestack] wrangler exited unexpectedly (${signal ?? `code ${code}`}); stopping.`);
+    void shutdown(1);
+  });
+
+  const health = (await (await fetch(`${worker.url}${ROUTES.health}`)).json()) as { status?: string };
+  const shownUrl = external ? redactPostgresUrl(databaseUrl) : databaseUrl;
+  console.log(
+    [
+      '',
+      '  VibeStack is running.',
+      `  Worker:       ${worker.url}   (GET ${ROUTES.health} → ${health.status ?? 'unknown'})`,
+      `  DATABASE_URL: ${shownUrl}${external ? '   (from the environment)' : ''}`,
+      external ? '  psql:         psql "$DATABASE_URL"' : `  psql:         psql "${shownUrl}"`,
+      '  Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+startup = main();
+startup.catch(async (error: unknown) => {
+  if (exiting) return;
+  console.error(`[vibestack] Start failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.DEBUG && error instanceof Error) console.error(error);
+  await shutdown(1);
+});
