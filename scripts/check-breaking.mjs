@@ -5,10 +5,14 @@
 // A deliberate break is accepted only when the same change adds a `// vN BREAKING: …` line to the version
 // history in gen/src/protocol-version.ts, so that no break goes in unnoticed.
 // VIBESTACK_BREAKING_AGAINST=<git ref> overrides the base.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const root = new URL('..', import.meta.url).pathname;
+// VIBESTACK_ROOT points the check at another copy of the project (used by its own tests); tools come from here.
+const tools = new URL('..', import.meta.url).pathname;
+const root = process.env.VIBESTACK_ROOT ?? tools;
 const git = (...args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' });
 const HISTORY_FILE = 'gen/src/protocol-version.ts';
 const BREAK_LINE = /^\+\s*(?:\*\s*)?\/\/ v\d+ BREAKING:/m;
@@ -33,16 +37,28 @@ if (
   process.exit(0);
 }
 
-const result = spawnSync(
-  join(root, 'node_modules/.bin/buf'),
-  ['breaking', '--against', `.git#ref=${base},depth=0`],
-  { cwd: root, encoding: 'utf8' },
-);
+// Compare against a copy of the base's proto tree (works in shallow clones and for any commit).
+const against = mkdtempSync(join(tmpdir(), 'vibestack-breaking-'));
+let result;
+try {
+  execSync(`git archive ${base} buf.yaml proto | tar -x -C "${against}"`, { cwd: root });
+  result = spawnSync(join(tools, 'node_modules/.bin/buf'), ['breaking', '--against', against], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+} finally {
+  rmSync(against, { recursive: true, force: true });
+}
 if (result.status === 0) {
   console.log(`buf breaking: no breaking change against ${baseRef} (${base.slice(0, 12)})`);
   process.exit(0);
 }
 const report = `${result.stdout}${result.stderr}`;
+if (result.status !== 100) {
+  // buf exits 100 for breaking changes; anything else is a failure to run the check at all.
+  console.error(`buf breaking could not run against ${baseRef} (exit ${result.status}):\n${report}`);
+  process.exit(1);
+}
 const historyDiff = execFileSync('git', ['diff', base, '--', HISTORY_FILE], { cwd: root, encoding: 'utf8' });
 if (BREAK_LINE.test(historyDiff)) {
   console.log(`buf breaking: deliberate break against ${baseRef}, recorded in ${HISTORY_FILE}:\n${report}`);

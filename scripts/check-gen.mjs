@@ -6,7 +6,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
-const root = new URL('..', import.meta.url).pathname;
+// VIBESTACK_ROOT points the check at another copy of the project (used by its own tests); tools come from here.
+const tools = new URL('..', import.meta.url).pathname;
+const root = process.env.VIBESTACK_ROOT ?? tools;
 const committed = join(root, 'gen/src/gen');
 const out = mkdtempSync(join(tmpdir(), 'vibestack-gen-'));
 
@@ -18,9 +20,11 @@ function files(dir) {
 }
 
 try {
-  execFileSync(join(root, 'node_modules/.bin/buf'), ['generate', '--output', out], {
+  const bin = join(tools, 'node_modules/.bin');
+  execFileSync(join(bin, 'buf'), ['generate', '--output', out], {
     cwd: root,
     stdio: 'inherit',
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
   });
   const fresh = join(out, 'gen/src/gen');
   const a = new Set(files(committed).map((f) => relative(committed, f)));
