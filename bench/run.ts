@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { codecBenchmark } from './codec.bench.ts';
+import { serverBenchmark } from './server.bench.ts';
 
 /** A benchmark: returns named numbers (with units in the names). */
 export interface Benchmark {
@@ -15,7 +16,7 @@ export interface Benchmark {
   run(): Promise<Record<string, number | string>>;
 }
 
-const benchmarks: Benchmark[] = [codecBenchmark];
+const benchmarks: Benchmark[] = [codecBenchmark, serverBenchmark];
 const filter = process.argv[2];
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });

@@ -62,7 +62,11 @@ describe('protocol guards', () => {
   });
 
   it('fail when gen/ is stale', () => {
-    edit(flowProto(), '// Chosen by the sender, echoed in the Pong.', '// Chosen by the sender; echoed in the Pong.');
+    edit(
+      flowProto(),
+      '// Chosen by the sender, echoed in the Pong.',
+      '// Chosen by the sender; echoed in the Pong.',
+    );
     const r = checkGen();
     expect(r.ok).toBe(false);
     expect(r.out).toMatch(/stale: vibestack\/sync\/v1\/flow_pb\.ts/);

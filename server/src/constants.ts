@@ -150,3 +150,39 @@ export const START_STATE_FILE = 'start.json';
 
 /** Key of the advisory lock that serialises concurrent `applyDemoSchema()` calls on one database. */
 export const DEMO_SCHEMA_LOCK_KEY = 'vibestack:demo-schema';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Durable Objects
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The one ReplicationDO instance's name (one per database). */
+export const REPLICATION_DO_NAME = 'replication';
+
+/** SQLite tables of the ReplicationDO besides the change log's own (`log_*`). */
+export const REPLICATION_DO_TABLES = {
+  subscribers: 'fanout_subscribers',
+} as const;
+
+/** The most transactions one fan-out notification carries; sessions read anything beyond from the log. */
+export const FANOUT_MAX_TRANSACTIONS = 64;
+
+/** SQLite tables of a SyncDO. */
+export const SYNC_DO_TABLES = {
+  client: 'sync_client',
+} as const;
+
+/** The query parameter of the sync route (`SYNC_PATH` in @vibestack/proto) naming the client id: it picks the SyncDO. */
+export const SYNC_CLIENT_ID_PARAM = 'client_id';
+
+/** Dev-only route minting tokens for the demo users (served only with VIBESTACK_DEV=1). */
+export const DEV_TOKEN_ROUTE = '/dev/token';
+
+/** File (under the local state directory) holding the dev-only JWT secret `npm start` passes to the Worker. */
+export const DEV_JWT_SECRET_FILE = 'dev-jwt-secret';
+
+/** The demo users (`server/src/demo/seed.sql`), for printing tokens. */
+export const DEMO_USERS: readonly (readonly [name: string, id: string])[] = [
+  ['Alice', '00000000-0000-4000-8000-00000000000a'],
+  ['Bob', '00000000-0000-4000-8000-00000000000b'],
+  ['Carol', '00000000-0000-4000-8000-00000000000c'],
+];

@@ -1,27 +1,75 @@
+import { CLIENT_ID_PATTERN, SYNC_PATH, SYNC_SUBPROTOCOL } from '@vibestack/proto';
 import { Hono } from 'hono';
+import { loadServerConfig } from './config/server-config.ts';
 import {
+  DEV_TOKEN_ROUTE,
   HEADERS,
   HEALTH_DEGRADED_HTTP_STATUS,
   HEALTH_STATUS,
   INTERNAL_ERROR_CODE,
   NOT_FOUND_CODE,
+  REPLICATION_DO_NAME,
   ROUTES,
+  SYNC_CLIENT_ID_PARAM,
 } from './constants.ts';
+import { signJwtHs256 } from './core/auth/jwt.ts';
 import type { AppEnv } from './env.ts';
 import { createHealthReport } from './health/health-report.ts';
 
 /**
  * The VibeStack Worker: one Hono app. Routes:
  *
- * - `GET /health` — liveness plus database reachability (`HealthReport`); 200 when ok, 503 when degraded.
+ * - `GET /health` — liveness, database reachability and replication status (`HealthReport`); 200 when ok,
+ *   503 when degraded.
+ * - `GET /v1/sync?client_id=…` — the sync WebSocket (docs/protocol.md), served by the SyncDO of that client id.
+ * - `GET /dev/token?sub=…` — dev only (`VIBESTACK_DEV=1`): a token for a user, for demos and tests.
  * - anything else — 404 with a JSON body; an unexpected error is a 500 with a JSON body (no internals).
  */
 export const app = new Hono<AppEnv>();
 
+const replicationStub = (env: AppEnv['Bindings']) =>
+  env.REPLICATION.get(env.REPLICATION.idFromName(REPLICATION_DO_NAME));
+
 app.get(ROUTES.health, async (c) => {
-  const report = await createHealthReport(c.env.DATABASE_URL);
+  const report = await createHealthReport(c.env.DATABASE_URL, () => replicationStub(c.env).health());
   c.header(HEADERS.cacheControl, HEADERS.noStore);
   return c.json(report, report.status === HEALTH_STATUS.ok ? 200 : HEALTH_DEGRADED_HTTP_STATUS);
+});
+
+app.get(SYNC_PATH, async (c) => {
+  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+    return c.json({ error: { code: 'upgrade_required', message: 'connect with a WebSocket' } }, 426);
+  }
+  const offered = (c.req.header('Sec-WebSocket-Protocol') ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(SYNC_SUBPROTOCOL)) {
+    return c.json(
+      { error: { code: 'bad_subprotocol', message: `offer the subprotocol ${SYNC_SUBPROTOCOL}` } },
+      400,
+    );
+  }
+  const clientId = c.req.query(SYNC_CLIENT_ID_PARAM) ?? '';
+  if (!CLIENT_ID_PATTERN.test(clientId)) {
+    return c.json(
+      {
+        error: { code: 'bad_client_id', message: `${SYNC_CLIENT_ID_PARAM} must match ${CLIENT_ID_PATTERN}` },
+      },
+      400,
+    );
+  }
+  const stub = c.env.SYNC.get(c.env.SYNC.idFromName(clientId));
+  return stub.fetch(c.req.raw);
+});
+
+app.get(DEV_TOKEN_ROUTE, async (c) => {
+  const config = loadServerConfig(c.env);
+  if (!config.dev || !config.jwtSecret) return c.notFound();
+  const sub = c.req.query('sub');
+  if (!sub) return c.json({ error: { code: 'bad_request', message: 'sub is required' } }, 400);
+  const ttl = Number(c.req.query('ttl') ?? 24 * 3600);
+  const now = Math.floor(Date.now() / 1000);
+  const token = await signJwtHs256({ sub, iat: now, exp: now + ttl }, config.jwtSecret);
+  c.header(HEADERS.cacheControl, HEADERS.noStore);
+  return c.json({ token, sub, expiresAt: new Date((now + ttl) * 1000).toISOString() });
 });
 
 app.notFound((c) =>
@@ -33,4 +81,6 @@ app.onError((error, c) => {
   return c.json({ error: { code: INTERNAL_ERROR_CODE, message: 'Internal error' } }, 500);
 });
 
+export { ReplicationDO } from './do/replication-do.ts';
+export { SyncDO } from './do/sync-do.ts';
 export default app;

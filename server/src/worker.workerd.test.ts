@@ -1,5 +1,6 @@
 import { PROTOCOL_VERSION } from '@vibestack/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyDemoSchema } from './demo/apply-demo-schema.ts';
 import type { HealthReport } from './health/health-report.ts';
 import { randomFreePort } from './node/free-port.ts';
 import { createTestDatabase, type TestDatabase } from './node/test-database.ts';
@@ -13,6 +14,8 @@ describe('the Worker in workerd', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    // The synced (demo) tables must exist: /health includes the replication path, which publishes them.
+    await applyDemoSchema(db.url);
     // Nothing listens on a port that was free a moment ago: connecting is refused at once.
     const deadUrl = `postgres://postgres:postgres@127.0.0.1:${await randomFreePort()}/nowhere`;
     [healthy, unreachable] = await Promise.all([

@@ -143,7 +143,7 @@ describe('value codec against real Postgres', () => {
              (now() + (random() - 0.5) * interval '100000 days')::text AS tstz,
              (date '2000-01-01' + (random() * 4000000 - 2000000)::int)::text AS d,
              (i * 1234567890123)::bigint::text AS n
-      FROM generate_series(1, 500) AS i`);
+      FROM generate_series(1, 3000) AS i`);
     const types = {
       f8: { encoding: ValueEncoding.FLOAT, single: false },
       f4: { encoding: ValueEncoding.FLOAT, single: true },

@@ -224,3 +224,24 @@ describe('value codec: Postgres text forms', () => {
     expect(() => decodeValueText(int, create(ValueSchema, {}))).toThrow(/INVALID_VALUE/);
   });
 });
+
+describe('float4 text: ties between two shortest decimals go to the even one, as in Postgres', () => {
+  const real: ValueType = { encoding: ValueEncoding.FLOAT, single: true };
+  for (const [text, expected] of [
+    ['392278.125', '392278.12'],
+    ['392278.12', '392278.12'],
+    ['0.375', '0.375'],
+    ['2.5', '2.5'],
+  ] as const) {
+    it(`${text} → ${expected}`, () => {
+      expect(decodeValueText(real, encodeTextValue(real, text))).toBe(expected);
+    });
+  }
+});
+
+describe('float8 text: a shortest decimal exactly halfway between two doubles is not used, as in Postgres', () => {
+  const double: ValueType = { encoding: ValueEncoding.FLOAT, single: false };
+  it('4.0681940663093216e+16 keeps 17 digits', () => {
+    expect(decodeValueText(double, encodeTextValue(double, '4.0681940663093216e+16'))).toBe('4.0681940663093216e+16');
+  });
+});

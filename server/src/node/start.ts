@@ -10,11 +10,17 @@
  * Ctrl-C / SIGTERM stops wrangler, then Postgres, and exits 0. If wrangler dies on its own, Postgres is stopped
  * and the exit code is 1. Leftovers of a SIGKILLed earlier run are cleaned up first.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SYNC_PATH } from '@vibestack/proto';
 import {
+  DEMO_USERS,
   DEV_CLUSTER_NAME,
   DEV_DATABASE,
+  DEV_JWT_SECRET_FILE,
   DEV_PG_PORT,
+  DEV_TOKEN_ROUTE,
   DEV_WORKER_PERSIST_DIR,
   DEV_WORKER_PORT,
   ENV_VARS,
@@ -109,11 +115,16 @@ async function main(): Promise<void> {
     checkAborted();
   }
 
+  // A dev-only token secret, kept between runs so tokens minted earlier keep working.
+  const secretFile = join(projectRoot, LOCAL_STATE_DIR, DEV_JWT_SECRET_FILE);
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const jwtSecret = readFileSync(secretFile, 'utf8').trim();
+
   say('Starting wrangler dev (workerd) …');
   const worker = await startWranglerDev({
     port: DEV_WORKER_PORT,
     projectRoot,
-    vars: { [ENV_VARS.databaseUrl]: databaseUrl },
+    vars: { [ENV_VARS.databaseUrl]: databaseUrl, JWT_SECRET: jwtSecret, VIBESTACK_DEV: '1' },
     includeDevVars: true,
     persistTo: join(projectRoot, LOCAL_STATE_DIR, WRANGLER_STATE_DIR, DEV_WORKER_PERSIST_DIR),
     signal: aborter.signal,
@@ -131,6 +142,14 @@ async function main(): Promise<void> {
 
   const health = (await (await fetch(`${worker.url}${ROUTES.health}`)).json()) as { status?: string };
   const shownUrl = external ? redactPostgresUrl(databaseUrl) : databaseUrl;
+  const tokens = withDemo
+    ? await Promise.all(
+        DEMO_USERS.map(async ([name, id]) => {
+          const r = await fetch(`${worker.url}${DEV_TOKEN_ROUTE}?sub=${id}`);
+          return `  ${name.padEnd(6)} ${id}  ${((await r.json()) as { token: string }).token}`;
+        }),
+      )
+    : [];
   console.log(
     [
       '',
@@ -138,6 +157,10 @@ async function main(): Promise<void> {
       `  Worker:       ${worker.url}   (GET ${ROUTES.health} → ${health.status ?? 'unknown'})`,
       `  DATABASE_URL: ${shownUrl}${external ? '   (from the environment)' : ''}`,
       external ? '  psql:         psql "$DATABASE_URL"' : `  psql:         psql "${shownUrl}"`,
+      `  Sync:         ${worker.url.replace(/^http/, 'ws')}${SYNC_PATH}?client_id=<id>   (docs/protocol.md)`,
+      ...(tokens.length > 0
+        ? ['  Demo tokens (24 h; more at GET /dev/token?sub=<user id>):', ...tokens]
+        : []),
       '  Press Ctrl-C to stop.',
       '',
     ].join('\n'),

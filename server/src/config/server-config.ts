@@ -1,0 +1,93 @@
+/**
+ * The server's configuration, read from the Worker environment (wrangler vars / secrets / `.dev.vars`), never
+ * from code. Every name and default is here.
+ */
+
+import { createScopeConfig, type ScopeConfig, type TableScope } from '../core/scope/scope-config.ts';
+import type { SqlDriver } from '../db/sql-client.ts';
+import type { ConfigEnv } from '../env.ts';
+import { DEMO_SCOPES } from './demo-scopes.ts';
+
+/** Replication and change-log settings. */
+export interface ReplicationConfig {
+  readonly publication: string;
+  readonly slot: string;
+  /** Rows per FETCH from the slot cursor. */
+  readonly fetchSize: number;
+  /** Rows one poll reads before it stops at the next commit. */
+  readonly maxRowsPerPoll: number;
+  /** Changes per stored chunk (bounds memory per transaction). */
+  readonly chunkChanges: number;
+  /** Poll interval right after activity, and the most it backs off to when idle, in ms. */
+  readonly minPollIntervalMs: number;
+  readonly maxPollIntervalMs: number;
+  /** Change-log retention. */
+  readonly retentionMaxBytes: number;
+  readonly retentionMaxAgeMs: number;
+}
+
+/** Everything the Worker and its Durable Objects need. */
+export interface ServerConfig {
+  readonly databaseUrl: string | undefined;
+  readonly driver: SqlDriver;
+  /** HS256 secret for client tokens; sync refuses connections without one. */
+  readonly jwtSecret: string | undefined;
+  /** Dev-only routes (token minting) are served. Never set in production. */
+  readonly dev: boolean;
+  readonly scope: ScopeConfig;
+  readonly replication: ReplicationConfig;
+}
+
+/** Defaults of {@link ReplicationConfig}. */
+export const REPLICATION_DEFAULTS: ReplicationConfig = {
+  publication: 'vibestack',
+  slot: 'vibestack',
+  fetchSize: 2_000,
+  maxRowsPerPoll: 20_000,
+  chunkChanges: 1_000,
+  minPollIntervalMs: 20,
+  maxPollIntervalMs: 1_000,
+  retentionMaxBytes: 256 * 1024 * 1024,
+  retentionMaxAgeMs: 7 * 24 * 3600 * 1000,
+};
+
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+/**
+ * Reads the configuration from the environment.
+ * @throws RangeError on a malformed value (a misconfiguration should fail loudly, not sync the wrong rows).
+ */
+export function loadServerConfig(env: ConfigEnv): ServerConfig {
+  const scopes = env.SYNC_SCOPES ? (JSON.parse(env.SYNC_SCOPES) as TableScope[]) : DEMO_SCOPES;
+  const driver = env.DB_DRIVER ?? 'pg';
+  if (driver !== 'pg' && driver !== 'neon')
+    throw new RangeError(`DB_DRIVER must be pg or neon, got ${driver}`);
+  return {
+    databaseUrl: env.DATABASE_URL,
+    driver,
+    jwtSecret: env.JWT_SECRET,
+    dev: env.VIBESTACK_DEV === '1',
+    scope: createScopeConfig(scopes),
+    replication: {
+      ...REPLICATION_DEFAULTS,
+      publication: env.REPLICATION_PUBLICATION ?? REPLICATION_DEFAULTS.publication,
+      slot: env.REPLICATION_SLOT ?? REPLICATION_DEFAULTS.slot,
+      retentionMaxBytes: positiveInt(
+        env.LOG_RETENTION_BYTES,
+        REPLICATION_DEFAULTS.retentionMaxBytes,
+        'LOG_RETENTION_BYTES',
+      ),
+      retentionMaxAgeMs: positiveInt(
+        env.LOG_RETENTION_MS,
+        REPLICATION_DEFAULTS.retentionMaxAgeMs,
+        'LOG_RETENTION_MS',
+      ),
+    },
+  };
+}

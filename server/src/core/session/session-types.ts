@@ -1,0 +1,188 @@
+/**
+ * The vocabulary of the sync session (one WebSocket, docs/protocol.md §3.3): its states, the events a shell
+ * feeds in, the effects it carries out, and the configuration. See SPEC.md for the transitions.
+ */
+
+import type { FrameData, Lsn, ServerMessage, SyncError } from '@vibestack/proto';
+import type { JwtClaims } from '../auth/index.ts';
+import type { LoggedChange, TableShape, TransactionHeader, Tuple } from '../change.ts';
+import type { ScopeConfig } from '../scope/index.ts';
+import type { RelationDescriptor } from './relation-descriptor.ts';
+import type { XidSnapshot } from './snapshot-visibility.ts';
+
+/**
+ * Server states. HANDSHAKE is AWAIT_HELLO after a Hello arrived, while the token and client record are checked
+ * (the client may send nothing then but a fatal Error).
+ */
+export type SessionState = 'AWAIT_HELLO' | 'HANDSHAKE' | 'SNAPSHOT' | 'CATCHING_UP' | 'LIVE' | 'CLOSED';
+
+/** What the server keeps per client id. */
+export interface ClientRecord {
+  /** The user the client id is bound to (§4.4). */
+  readonly userId: string;
+  /** The last acknowledged LSN (§8.7). */
+  readonly ackedLsn: Lsn;
+  /** The last processed mutation id (§14). */
+  readonly lastMutationId: bigint;
+}
+
+/** One committed transaction of the change log (its changes complete). */
+export interface LogTransaction {
+  readonly header: TransactionHeader;
+  readonly changes: readonly LoggedChange[];
+}
+
+/**
+ * Transactions of the change log. The batch holds every transaction with a commit LSN in
+ * (`afterLsn`, `throughLsn`], in commit order: `throughLsn` is the head when the read reached it, else the last
+ * transaction's commit LSN.
+ */
+export interface LogBatch {
+  /** The `read-log` request answered; absent for batches pushed by the fan-out. */
+  readonly requestId?: number;
+  readonly afterLsn: Lsn;
+  readonly throughLsn: Lsn;
+  readonly transactions: readonly LogTransaction[];
+  /** The shapes the changes use (a shape id never changes meaning). */
+  readonly shapes: readonly TableShape[];
+  readonly head: Lsn;
+  readonly floor: Lsn;
+}
+
+/** Where a table's rows come from, in a snapshot read or row fetch. */
+export interface TableRef {
+  readonly relationOid: number;
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** Events the shell feeds in. `now` (ms since 1970) comes with every `handle` call. */
+export type SessionEvent =
+  | { readonly type: 'open' }
+  | { readonly type: 'frame'; readonly data: FrameData }
+  | { readonly type: 'closed' }
+  | { readonly type: 'tick' }
+  | { readonly type: 'token-verified'; readonly claims: JwtClaims }
+  | { readonly type: 'token-rejected'; readonly error: SyncError }
+  | {
+      readonly type: 'client-loaded';
+      readonly record: ClientRecord | undefined;
+      readonly floor: Lsn;
+      readonly head: Lsn;
+      readonly catalog: readonly RelationDescriptor[];
+    }
+  | { readonly type: 'catalog-changed'; readonly catalog: readonly RelationDescriptor[] }
+  | { readonly type: 'ack-persisted'; readonly lsn: Lsn }
+  | {
+      readonly type: 'snapshot-started';
+      readonly snapshotId: string;
+      /** The shell continues the snapshot named in the request's `resume`. */
+      readonly resumed: boolean;
+      /** The snapshot's consistent LSN (`SnapshotEnd.lsn`). */
+      readonly lsn: Lsn;
+      readonly xids: XidSnapshot;
+      /** Every transaction the snapshot did not see has a commit LSN above this (start of the handoff read). */
+      readonly handoffAfterLsn: Lsn;
+      readonly estimates?: readonly {
+        readonly relationOid: number;
+        readonly rows: bigint;
+        readonly bytes: bigint;
+      }[];
+    }
+  | {
+      readonly type: 'snapshot-rows';
+      readonly relationOid: number;
+      /** Rows in key order, in the requested column order. */
+      readonly rows: readonly Tuple[];
+      /** No rows follow in this table. */
+      readonly done: boolean;
+    }
+  | { readonly type: 'log-batch'; readonly batch: LogBatch }
+  | { readonly type: 'log-head'; readonly head: Lsn; readonly floor: Lsn }
+  | {
+      readonly type: 'rows-fetched';
+      readonly requestId: number;
+      /** Per requested key: the row in the requested column order, or `undefined` when there is none. */
+      readonly rows: readonly (Tuple | undefined)[];
+    }
+  | { readonly type: 'replaced' }
+  | { readonly type: 'shutdown'; readonly retryAfterMs?: number }
+  | { readonly type: 'failure'; readonly error: SyncError };
+
+/** Effects the shell carries out, in order. */
+export type SessionEffect =
+  | {
+      readonly type: 'send';
+      readonly bytes: Uint8Array;
+      readonly message: ServerMessage;
+      /** A data frame (consumed one credit, §10). */
+      readonly data: boolean;
+    }
+  | { readonly type: 'close'; readonly code: number; readonly reason: string }
+  | { readonly type: 'verify-token'; readonly token: string }
+  | { readonly type: 'load-client'; readonly clientId: string }
+  | { readonly type: 'bind-client'; readonly clientId: string; readonly userId: string }
+  | { readonly type: 'persist-ack'; readonly clientId: string; readonly lsn: Lsn }
+  | { readonly type: 'persist-mutation-id'; readonly clientId: string; readonly lastMutationId: bigint }
+  | {
+      readonly type: 'start-snapshot';
+      /** The synced tables in `SnapshotBegin` order. */
+      readonly tables: readonly TableRef[];
+      /** The interrupted snapshot to continue, if the shell still can. */
+      readonly resume?: { readonly snapshotId: string };
+    }
+  | {
+      readonly type: 'read-snapshot-rows';
+      readonly snapshotId: string;
+      readonly table: TableRef;
+      /** Columns to return, in this order. */
+      readonly columns: readonly string[];
+      readonly keyColumns: readonly string[];
+      /** Rows with a key after this one (key order); absent = from the start. */
+      readonly afterKey?: Tuple;
+      readonly limit: number;
+      /** Only rows whose `column` has this text value (the scope rule; the session re-checks every row). */
+      readonly filter?: { readonly column: string; readonly equals: string };
+    }
+  | { readonly type: 'end-snapshot'; readonly snapshotId: string }
+  | { readonly type: 'read-log'; readonly requestId: number; readonly afterLsn: Lsn; readonly limit: number }
+  | {
+      readonly type: 'fetch-rows';
+      readonly requestId: number;
+      readonly table: TableRef;
+      readonly columns: readonly string[];
+      readonly keyColumns: readonly string[];
+      readonly keys: readonly Tuple[];
+    }
+  /** Call `handle({ type: 'tick' })` at this time (ms); `undefined` cancels. Replaces the previous timer. */
+  | { readonly type: 'set-timer'; readonly at: number | undefined }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly message: string };
+
+/** Session settings. Only `clientId` and `scope` are required. */
+export interface SessionConfig {
+  /** The client id the connection was routed with (`?client_id=`); `Hello.client_id` must equal it. */
+  readonly clientId: string;
+  readonly scope: ScopeConfig;
+  /** The server's application schema version (`Welcome.schema_version`); default `''`. */
+  readonly schemaVersion?: string;
+  /** Whether a client's non-empty `schema_version` can be served; default: equal to `schemaVersion`. */
+  readonly acceptsSchemaVersion?: (clientSchemaVersion: string) => boolean;
+  readonly serverAgent?: string;
+  /** Default 15 000 ms; 1 000–300 000. */
+  readonly heartbeatIntervalMs?: number;
+  /** The server's frame limit; default 4 MiB. */
+  readonly maxFrameBytes?: number;
+  /** `Welcome.max_rows_per_chunk`; default 1 000. */
+  readonly maxRowsPerChunk?: number;
+  /** Most changes per Transaction frame; default 1 000. */
+  readonly maxChangesPerFrame?: number;
+  /** Data frames buffered for a slow client before it is served from the log instead; default 256. */
+  readonly maxQueuedFrames?: number;
+  /** Most transactions per `read-log`; default 256. */
+  readonly logReadLimit?: number;
+  /** Least time between two Progress frames in LIVE; default 5 000 ms. */
+  readonly progressIntervalMs?: number;
+  /** After the token's `exp` plus this, close with UNAUTHENTICATED; default 30 000 ms. */
+  readonly tokenLeewayMs?: number;
+  readonly supportedProtocolVersions?: readonly number[];
+}

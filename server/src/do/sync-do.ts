@@ -1,0 +1,394 @@
+/**
+ * SyncDO — one per client id: the server end of one client's sync WebSocket. The session state machine
+ * (`core/session`) decides everything; this shell accepts the WebSocket, feeds frames, timers and effect
+ * results in, and carries effects out: token checks, the client record in its SQLite storage, snapshot reads
+ * from Postgres, change-log reads from the ReplicationDO.
+ *
+ * Limits of this version: the session lives in memory, so if workerd evicts the object while a socket is open
+ * the socket is closed with UNAVAILABLE on its next message and the client resumes from its acknowledged LSN;
+ * an interrupted initial sync starts over (`SnapshotBegin.resumed = false`).
+ */
+
+import { DurableObject } from 'cloudflare:workers';
+import { closeCodeForError, ErrorCode, SYNC_SUBPROTOCOL, SyncError } from '@vibestack/proto';
+import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
+import { REPLICATION_DO_NAME, SYNC_CLIENT_ID_PARAM, SYNC_DO_TABLES } from '../constants.ts';
+import { createHs256Verifier, type TokenVerifier } from '../core/auth/index.ts';
+import type { Tuple } from '../core/change.ts';
+import { splitQualifiedName } from '../core/scope/scope-config.ts';
+import type {
+  ClientRecord,
+  RelationDescriptor,
+  SessionEffect,
+  SessionEvent,
+  SyncSession,
+} from '../core/session/index.ts';
+import { createSyncSession } from '../core/session/index.ts';
+import { readRelations } from '../db/catalog.ts';
+import { quoteIdent, quoteTable } from '../db/quote.ts';
+import { estimateTable, openSnapshot, type SnapshotReader } from '../db/snapshot-reader.ts';
+import { openSqlClient, type SqlClient } from '../db/sql-client.ts';
+import type { Env } from '../env.ts';
+import { decodeLogBatch, type RawLogBatch } from './log-batch.ts';
+
+interface OpenSnapshot {
+  readonly id: string;
+  readonly client: SqlClient;
+  readonly reader: SnapshotReader;
+}
+
+export class SyncDO extends DurableObject<Env> {
+  readonly #config: ServerConfig;
+  readonly #verifier: TokenVerifier | undefined;
+  #session: SyncSession | undefined;
+  #socket: WebSocket | undefined;
+  #clientId = '';
+  #snapshot: OpenSnapshot | undefined;
+  #catalog: readonly RelationDescriptor[] | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#config = loadServerConfig(env);
+    this.#verifier = this.#config.jwtSecret
+      ? createHs256Verifier({ secret: this.#config.jwtSecret })
+      : undefined;
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.client} (client_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+         acked_lsn TEXT NOT NULL, last_mutation_id TEXT NOT NULL)`,
+    );
+  }
+
+  #replication() {
+    return this.env.REPLICATION.get(this.env.REPLICATION.idFromName(REPLICATION_DO_NAME));
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const clientId = new URL(request.url).searchParams.get(SYNC_CLIENT_ID_PARAM) ?? '';
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ clientId });
+    // One connection per client id: a newer one replaces the older (docs/protocol.md §2.1).
+    if (this.#session && this.#socket) {
+      this.#run(this.#session.handle({ type: 'replaced' }, Date.now()));
+    }
+    this.#socket = server;
+    this.#clientId = clientId;
+    this.#session = createSyncSession({
+      clientId,
+      scope: this.#config.scope,
+      serverAgent: 'vibestack-server/0.1.0',
+    });
+    this.#feed({ type: 'open' });
+    // The Worker only forwards upgrades that offer the subprotocol; select it.
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: { 'Sec-WebSocket-Protocol': SYNC_SUBPROTOCOL },
+    });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+    if (ws !== this.#socket || !this.#session) {
+      // Evicted and woken up without the session: the client resumes from its acknowledged LSN.
+      ws.close(closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
+      return;
+    }
+    this.#feed({ type: 'frame', data: message });
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    if (ws !== this.#socket) return;
+    this.#feed({ type: 'closed' });
+    await this.#teardown();
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.webSocketClose(ws);
+  }
+
+  override async alarm(): Promise<void> {
+    this.#feed({ type: 'tick' });
+  }
+
+  /**
+   * Called by the ReplicationDO when the log grew, with the new transactions (the fan-out). Returns false when no
+   * client is connected (the ReplicationDO then drops the subscription).
+   */
+  async notify(batch: RawLogBatch): Promise<boolean> {
+    if (!this.#session || !this.#socket) return false;
+    this.#feed({ type: 'log-batch', batch: decodeLogBatch(batch) });
+    return true;
+  }
+
+  async #teardown(): Promise<void> {
+    this.#session = undefined;
+    this.#socket = undefined;
+    await this.#closeSnapshot();
+    await this.ctx.storage.deleteAlarm();
+    await this.#replication()
+      .unsubscribe(this.#clientId)
+      .catch(() => undefined);
+  }
+
+  #feed(event: SessionEvent): void {
+    if (!this.#session) return;
+    this.#run(this.#session.handle(event, Date.now()));
+  }
+
+  #run(effects: readonly SessionEffect[]): void {
+    for (const effect of effects) {
+      try {
+        this.#apply(effect);
+      } catch (error) {
+        console.error('effect failed', effect.type, error);
+        this.#feed({ type: 'failure', error: SyncError.from(error) });
+      }
+    }
+  }
+
+  /** Runs an async effect and feeds its result (or failure) back in. */
+  #async(work: () => Promise<SessionEvent | undefined>): void {
+    const session = this.#session;
+    this.ctx.waitUntil(
+      work().then(
+        (event) => {
+          if (event && session === this.#session) this.#feed(event);
+        },
+        (error: unknown) => {
+          console.error(error);
+          if (session === this.#session) this.#feed({ type: 'failure', error: SyncError.from(error) });
+        },
+      ),
+    );
+  }
+
+  #apply(effect: SessionEffect): void {
+    switch (effect.type) {
+      case 'send':
+        this.#socket?.send(effect.bytes);
+        return;
+      case 'close':
+        this.#socket?.close(effect.code, effect.reason);
+        void this.#teardown();
+        return;
+      case 'verify-token':
+        this.#async(async () => {
+          if (!this.#verifier) {
+            return {
+              type: 'token-rejected',
+              error: new SyncError(ErrorCode.UNAUTHENTICATED, 'the server has no JWT_SECRET'),
+            };
+          }
+          try {
+            return {
+              type: 'token-verified',
+              claims: await this.#verifier.verify(effect.token, Date.now() / 1000),
+            };
+          } catch (error) {
+            return { type: 'token-rejected', error: SyncError.from(error, ErrorCode.UNAUTHENTICATED) };
+          }
+        });
+        return;
+      case 'load-client':
+        this.#async(async () => {
+          const replication = this.#replication();
+          const [positions, catalog] = await Promise.all([replication.positions(), this.#loadCatalog()]);
+          await replication.subscribe(this.#clientId);
+          return { type: 'client-loaded', record: this.#readRecord(effect.clientId), ...positions, catalog };
+        });
+        return;
+      case 'bind-client':
+        this.ctx.storage.sql.exec(
+          `INSERT OR IGNORE INTO ${SYNC_DO_TABLES.client} (client_id, user_id, acked_lsn, last_mutation_id) VALUES (?, ?, '0', '0')`,
+          effect.clientId,
+          effect.userId,
+        );
+        return;
+      case 'persist-ack':
+        this.ctx.storage.sql.exec(
+          `UPDATE ${SYNC_DO_TABLES.client} SET acked_lsn = ? WHERE client_id = ?`,
+          effect.lsn.toString(),
+          effect.clientId,
+        );
+        this.#async(async () => {
+          await this.ctx.storage.sync();
+          return { type: 'ack-persisted', lsn: effect.lsn };
+        });
+        return;
+      case 'persist-mutation-id':
+        this.ctx.storage.sql.exec(
+          `UPDATE ${SYNC_DO_TABLES.client} SET last_mutation_id = ? WHERE client_id = ?`,
+          effect.lastMutationId.toString(),
+          effect.clientId,
+        );
+        return;
+      case 'start-snapshot':
+        this.#async(() => this.#startSnapshot(effect.tables));
+        return;
+      case 'read-snapshot-rows':
+        this.#async(async () => {
+          const snap = this.#snapshot;
+          if (!snap || snap.id !== effect.snapshotId)
+            throw new Error(`snapshot ${effect.snapshotId} is not open`);
+          const chunk = await snap.reader.readChunk(
+            { schema: effect.table.schema, name: effect.table.name, primaryKey: effect.keyColumns },
+            effect.columns,
+            effect.afterKey ? (effect.afterKey as string[]) : null,
+            effect.limit,
+          );
+          return {
+            type: 'snapshot-rows',
+            relationOid: effect.table.relationOid,
+            rows: chunk.rows,
+            done: chunk.rows.length < effect.limit,
+          };
+        });
+        return;
+      case 'end-snapshot':
+        this.#async(async () => {
+          await this.#closeSnapshot();
+          return undefined;
+        });
+        return;
+      case 'read-log':
+        this.#async(async () => {
+          const raw = await this.#replication().readLog(effect.afterLsn, effect.limit);
+          return { type: 'log-batch', batch: decodeLogBatch(raw, effect.requestId) };
+        });
+        return;
+      case 'fetch-rows':
+        this.#async(async () => ({
+          type: 'rows-fetched',
+          requestId: effect.requestId,
+          rows: await this.#fetchRows(effect.table, effect.columns, effect.keyColumns, effect.keys),
+        }));
+        return;
+      case 'set-timer':
+        if (effect.at === undefined) void this.ctx.storage.deleteAlarm();
+        else void this.ctx.storage.setAlarm(effect.at);
+        return;
+      case 'log':
+        (effect.level === 'warn' ? console.warn : console.log)(`[sync ${this.#clientId}] ${effect.message}`);
+        return;
+    }
+  }
+
+  #readRecord(clientId: string): ClientRecord | undefined {
+    const row = this.ctx.storage.sql
+      .exec<{ user_id: string; acked_lsn: string; last_mutation_id: string }>(
+        `SELECT user_id, acked_lsn, last_mutation_id FROM ${SYNC_DO_TABLES.client} WHERE client_id = ?`,
+        clientId,
+      )
+      .toArray()[0];
+    return row
+      ? { userId: row.user_id, ackedLsn: BigInt(row.acked_lsn), lastMutationId: BigInt(row.last_mutation_id) }
+      : undefined;
+  }
+
+  async #db(): Promise<SqlClient> {
+    const url = this.#config.databaseUrl;
+    if (!url) throw new SyncError(ErrorCode.UNAVAILABLE, 'the server has no database configured');
+    return openSqlClient(url, this.#config.driver);
+  }
+
+  async #loadCatalog(): Promise<readonly RelationDescriptor[]> {
+    if (this.#catalog) return this.#catalog;
+    const client = await this.#db();
+    try {
+      const { relations } = await readRelations(
+        client,
+        this.#config.scope.tables.map((t) => splitQualifiedName(t.table)),
+      );
+      this.#catalog = relations.map((r) => ({
+        relationOid: r.relationOid,
+        schema: r.schema,
+        name: r.name,
+        columns: r.columns.map((c) => c.descriptor),
+        primaryKey: r.primaryKey,
+        foreignKeys: r.foreignKeys.map((fk) => ({
+          columns: fk.columns,
+          referencedSchema: fk.referenced.schema,
+          referencedTable: fk.referenced.name,
+          referencedColumns: fk.referencedColumns,
+        })),
+      }));
+      return this.#catalog;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async #startSnapshot(
+    tables: readonly { relationOid: number; schema: string; name: string }[],
+  ): Promise<SessionEvent> {
+    await this.#closeSnapshot();
+    const client = await this.#db();
+    try {
+      const reader = await openSnapshot(client);
+      const id = crypto.randomUUID();
+      this.#snapshot = { id, client, reader };
+      const estimates = await Promise.all(
+        tables.map(async (t) => {
+          const e = await estimateTable(client, t);
+          return { relationOid: t.relationOid, rows: BigInt(e.rows), bytes: BigInt(e.bytes) };
+        }),
+      );
+      const { xmin, xmax, xip, walLsn } = reader.snapshot;
+      const xmin32 = Number(xmin & 0xffffffffn);
+      const handoffAfterLsn = await this.#replication().replayStart(xmin32);
+      return {
+        type: 'snapshot-started',
+        snapshotId: id,
+        resumed: false,
+        // Every transaction the snapshot sees has its commit record below the insert position: at or below
+        // walLsn - 1, the same "everything ≤ head is logged" convention the change log's head uses.
+        lsn: walLsn - 1n,
+        xids: {
+          xmin: xmin32,
+          xmax: Number(xmax & 0xffffffffn),
+          xip: xip.map((x) => Number(x & 0xffffffffn)),
+        },
+        handoffAfterLsn,
+        estimates,
+      };
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      this.#snapshot = undefined;
+      throw error;
+    }
+  }
+
+  async #closeSnapshot(): Promise<void> {
+    const snap = this.#snapshot;
+    this.#snapshot = undefined;
+    if (!snap) return;
+    await snap.reader.close().catch(() => undefined);
+    await snap.client.end().catch(() => undefined);
+  }
+
+  async #fetchRows(
+    table: { schema: string; name: string },
+    columns: readonly string[],
+    keyColumns: readonly string[],
+    keys: readonly Tuple[],
+  ): Promise<(Tuple | undefined)[]> {
+    const client = await this.#db();
+    try {
+      const select = columns.map(quoteIdent).join(', ');
+      // Untyped parameters take the key column's type, so the text goes through its input function.
+      const where = keyColumns.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(' AND ');
+      const out: (Tuple | undefined)[] = [];
+      for (const key of keys) {
+        const { rows } = await client.queryArrays(
+          `SELECT ${select} FROM ${quoteTable(table)} WHERE ${where}`,
+          [...key],
+        );
+        out.push(rows[0]);
+      }
+      return out;
+    } finally {
+      await client.end();
+    }
+  }
+}
