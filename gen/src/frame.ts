@@ -4,6 +4,7 @@
  */
 
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { fastEncodeServerFrame } from './fast-encode.ts';
 import type { ClientMessage, ServerMessage } from './gen/vibestack/sync/v1/envelope_pb.ts';
 import { ClientMessageSchema, ServerMessageSchema } from './gen/vibestack/sync/v1/envelope_pb.ts';
 import { ErrorCode } from './gen/vibestack/sync/v1/error_pb.ts';
@@ -63,7 +64,7 @@ export function encodeClientFrame(message: ClientMessage): Uint8Array {
   return toBinary(ClientMessageSchema, message);
 }
 
-/** Encodes a server frame. */
+/** Encodes a server frame (Transaction and SnapshotChunk frames through the byte-identical fast path). */
 export function encodeServerFrame(message: ServerMessage): Uint8Array {
-  return toBinary(ServerMessageSchema, message);
+  return fastEncodeServerFrame(message) ?? toBinary(ServerMessageSchema, message);
 }

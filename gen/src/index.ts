@@ -6,7 +6,8 @@
 export { closeCodeForError, errorForCloseCode } from './close-code.ts';
 // Limits and names.
 export * from './constants.ts';
-// Framing.
+// Framing (the fast path is byte-identical to toBinary).
+export { fastChangeSize, fastEncodeServerFrame, fastRowSize } from './fast-encode.ts';
 export type { FrameData } from './frame.ts';
 export { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame } from './frame.ts';
 // The generated messages.

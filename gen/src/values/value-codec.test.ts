@@ -242,6 +242,8 @@ describe('float4 text: ties between two shortest decimals go to the even one, as
 describe('float8 text: a shortest decimal exactly halfway between two doubles is not used, as in Postgres', () => {
   const double: ValueType = { encoding: ValueEncoding.FLOAT, single: false };
   it('4.0681940663093216e+16 keeps 17 digits', () => {
-    expect(decodeValueText(double, encodeTextValue(double, '4.0681940663093216e+16'))).toBe('4.0681940663093216e+16');
+    expect(decodeValueText(double, encodeTextValue(double, '4.0681940663093216e+16'))).toBe(
+      '4.0681940663093216e+16',
+    );
   });
 });

@@ -4,13 +4,13 @@
  * so every frame built here encodes to at most the limit.
  */
 
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import {
   type Change,
-  ChangeSchema,
   ErrorCode,
+  fastChangeSize,
+  fastRowSize,
   type Row,
-  RowSchema,
   SyncError,
   type Transaction,
   TransactionSchema,
@@ -51,12 +51,12 @@ export function rowTooLarge(what: string, size: number, maxFrameBytes: number): 
 
 /** The encoded size of a change inside a Transaction (`changes` field included). */
 export function changeFieldSize(change: Change): number {
-  return fieldSize(toBinary(ChangeSchema, change).length);
+  return fieldSize(fastChangeSize(change));
 }
 
 /** The encoded size of a row inside a SnapshotChunk (`rows` field included). */
 export function rowFieldSize(row: Row): number {
-  return fieldSize(toBinary(RowSchema, row).length);
+  return fieldSize(fastRowSize(row));
 }
 
 /**
