@@ -163,6 +163,9 @@ export const REPLICATION_DO_TABLES = {
   subscribers: 'fanout_subscribers',
 } as const;
 
+/** After a poll that found transactions, the ReplicationDO keeps polling at its fastest rate this long (ms). */
+export const ACTIVE_WINDOW_MS = 5_000;
+
 /** The most transactions one fan-out notification carries; sessions read anything beyond from the log. */
 export const FANOUT_MAX_TRANSACTIONS = 64;
 

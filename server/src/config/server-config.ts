@@ -45,7 +45,7 @@ export const REPLICATION_DEFAULTS: ReplicationConfig = {
   fetchSize: 2_000,
   maxRowsPerPoll: 20_000,
   chunkChanges: 1_000,
-  minPollIntervalMs: 20,
+  minPollIntervalMs: 10,
   maxPollIntervalMs: 1_000,
   retentionMaxBytes: 256 * 1024 * 1024,
   retentionMaxAgeMs: 7 * 24 * 3600 * 1000,

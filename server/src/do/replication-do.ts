@@ -7,7 +7,7 @@
 
 import { DurableObject } from 'cloudflare:workers';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
-import { FANOUT_MAX_TRANSACTIONS, REPLICATION_DO_TABLES } from '../constants.ts';
+import { ACTIVE_WINDOW_MS, FANOUT_MAX_TRANSACTIONS, REPLICATION_DO_TABLES } from '../constants.ts';
 import { ChangeLog } from '../core/log/change-log.ts';
 import { requiresReplicaIdentityFull, splitQualifiedName } from '../core/scope/scope-config.ts';
 import { quoteTable } from '../db/quote.ts';
@@ -33,6 +33,7 @@ export class ReplicationDO extends DurableObject<Env> {
   #lastError: string | null = null;
   #lagMs: number | null = null;
   #notifiedHead = 0n;
+  #lastActivityAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -114,15 +115,20 @@ export class ReplicationDO extends DurableObject<Env> {
         // (read once here), so live sessions need no read of their own.
         const batch = this.#read(log, this.#notifiedHead, FANOUT_MAX_TRANSACTIONS);
         this.#notifiedHead = log.head();
-        await this.#notifySubscribers(batch);
+        // Not awaited: the next poll must not wait for the slowest SyncDO. A push that arrives out of order or
+        // is lost only makes that session read the log itself.
+        this.ctx.waitUntil(this.#notifySubscribers(batch));
       }
       if (result.transactions > 0) {
         const newest = log.transactionsAfter(log.head() - 1n, 1)[0];
         if (newest) this.#lagMs = Date.now() - Number(newest.commitTimeUs / 1000n);
-        this.#pollIntervalMs = replication.minPollIntervalMs;
-      } else {
-        this.#pollIntervalMs = Math.min(this.#pollIntervalMs * 2, replication.maxPollIntervalMs);
+        this.#lastActivityAt = Date.now();
       }
+      // Stay at the fastest rate for a while after activity (writes come in bursts), then back off.
+      this.#pollIntervalMs =
+        Date.now() - this.#lastActivityAt < ACTIVE_WINDOW_MS
+          ? replication.minPollIntervalMs
+          : Math.min(this.#pollIntervalMs * 2, replication.maxPollIntervalMs);
       return result.caughtUp ? this.#pollIntervalMs : 0;
     } catch (error) {
       this.#lastError = error instanceof Error ? error.message : String(error);

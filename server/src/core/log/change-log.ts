@@ -213,14 +213,7 @@ export class ChangeLog {
 
   /** The changes of chunks `fromSeq` .. `fromSeq + count - 1` of a committed transaction, in order. */
   readChunks(commitLsn: bigint, fromSeq: number, count: number): LoggedChange[][] {
-    return this.#sql
-      .exec<{ payload: string }>(
-        'SELECT payload FROM log_chunks WHERE commit_lsn = ? AND seq >= ? ORDER BY seq LIMIT ?',
-        lsnKey(commitLsn),
-        fromSeq,
-        count,
-      )
-      .map((r) => decodeChunk(r.payload));
+    return this.readChunkPayloads(commitLsn, fromSeq, count).map(decodeChunk);
   }
 
   /** The stored (encoded) payloads of chunks, for handing to another isolate; decode with `decodeChunk`. */
