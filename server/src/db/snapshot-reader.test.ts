@@ -44,7 +44,13 @@ describe('isVisibleInSnapshot', () => {
         offsets: fc.array(fc.bigInt({ min: 0n, max: 1000n }), { maxLength: 5 }),
         delta: fc.bigInt({ min: -(1n << 31n) + 1001n, max: (1n << 31n) - 1001n }),
       })
-      .filter((r) => r.xmin + r.delta >= 3n);
+      // Postgres never assigns an xid whose low 32 bits are 0, 1 or 2 (special ids it skips on wraparound).
+      .filter(
+        (r) =>
+          r.xmin + r.delta >= 3n &&
+          ((r.xmin + r.delta) & 0xffff_ffffn) >= 3n &&
+          (r.xmin & 0xffff_ffffn) >= 3n,
+      );
     fc.assert(
       fc.property(arb, ({ xmin, width, offsets, delta }) => {
         const xmax = xmin + width;
