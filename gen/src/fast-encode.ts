@@ -216,7 +216,24 @@ function writeValue(w: Writer, v: Value): void {
   }
 }
 
+/**
+ * Bytes of rows and changes already encoded by {@link fastRowSize} / {@link fastChangeSize}: frame splitting
+ * sizes every change first, and the frame then reuses those bytes instead of encoding them again. Messages are
+ * not mutated after they are sized (the session builds them once).
+ */
+const encodedParts = new WeakMap<object, Uint8Array>();
+
+function writeCached(w: Writer, field: number, part: Uint8Array): void {
+  w.tag(field, 2);
+  w.bytes(part);
+}
+
 function writeRow(w: Writer, field: number, row: Row): void {
+  const cached = encodedParts.get(row);
+  if (cached) {
+    writeCached(w, field, cached);
+    return;
+  }
   const at = w.begin(field);
   for (const v of row.values) {
     const inner = w.begin(1);
@@ -295,6 +312,11 @@ function writeTransaction(w: Writer, t: Transaction): void {
     w.varint32(1);
   }
   for (const c of t.changes) {
+    const cached = encodedParts.get(c);
+    if (cached) {
+      writeCached(w, 6, cached);
+      continue;
+    }
     const at = w.begin(6);
     writeChange(w, c);
     w.end(at);
@@ -342,6 +364,7 @@ export function fastEncodeServerFrame(message: ServerMessage): Uint8Array | unde
 export function fastChangeSize(change: Change): number {
   const w = scratch();
   writeChange(w, change);
+  encodedParts.set(change, w.finish());
   return w.pos;
 }
 
@@ -353,5 +376,6 @@ export function fastRowSize(row: Row): number {
     writeValue(w, v);
     w.end(inner);
   }
+  encodedParts.set(row, w.finish());
   return w.pos;
 }

@@ -5,8 +5,8 @@
  */
 
 import { type Column, ValueEncoding, type ValueType, valueTypeOfPgType } from '@vibestack/proto';
+import { orderByForeignKeys, type TableReference } from '../core/fk-order.ts';
 import { formatTypes, oidArray, readEnumLabels, readTypes, resolveColumn, typeInfo } from './column-types.ts';
-import { orderByForeignKeys, type TableReference } from './fk-order.ts';
 import { pgBool, pgInt } from './pg-text.ts';
 import { type TableName, tableLabel } from './quote.ts';
 import type { SqlClient } from './sql-client.ts';

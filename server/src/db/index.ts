@@ -4,6 +4,8 @@
  * (initial sync) and the replication reader (pgoutput through a cursor). Worker-safe: no `node:*` imports.
  */
 
+export type { ForeignKeyOrder, TableReference } from '../core/fk-order.ts';
+export { orderByForeignKeys } from '../core/fk-order.ts';
 export { parseByteaHex } from './bytea-hex.ts';
 // Catalog.
 export type {
@@ -16,8 +18,6 @@ export type {
   RelationSource,
 } from './catalog.ts';
 export { CatalogError, readRelations } from './catalog.ts';
-export type { ForeignKeyOrder, TableReference } from './fk-order.ts';
-export { orderByForeignKeys } from './fk-order.ts';
 export type { TableName } from './quote.ts';
 export { quoteIdent, quoteTable } from './quote.ts';
 // Setup and slot health.

@@ -5,6 +5,10 @@
  */
 
 import type { Lsn } from '@vibestack/proto';
+import {
+  isVisibleInSnapshot as isVisibleInXidSnapshot,
+  type XidSnapshot,
+} from '../core/session/snapshot-visibility.ts';
 import { pgBigInt, pgLsn } from './pg-text.ts';
 import { quoteIdent, quoteTable, type TableName } from './quote.ts';
 import type { SqlClient, SqlText } from './sql-client.ts';
@@ -70,27 +74,19 @@ export function parsePgSnapshot(text: string): Omit<Snapshot, 'walLsn'> {
   };
 }
 
-/** Lowest normal xid; 0 (invalid), 1 (bootstrap) and 2 (frozen) precede every normal xid. */
-const FIRST_NORMAL_XID = 3;
-
 const low32 = (xid: bigint): number => Number(xid & 0xffff_ffffn);
 
-/** `a` precedes `b` in Postgres's circular 32-bit xid space. */
-const xidPrecedes = (a: number, b: number): boolean => ((a - b) | 0) < 0;
+/** The snapshot's xids as the 32-bit xids pgoutput carries (their low 32 bits), for the session's handoff. */
+export function toXidSnapshot(snapshot: Omit<Snapshot, 'walLsn'>): XidSnapshot {
+  return { xmin: low32(snapshot.xmin), xmax: low32(snapshot.xmax), xip: snapshot.xip.map(low32) };
+}
 
 /**
  * Whether the snapshot already contains the effects of transaction `xid32` (a 32-bit xid, as pgoutput's Begin
- * message carries it): true when it finished before the snapshot (below `xmin`, or below `xmax` and not in
- * `xip`). Compares modulo 2^32 against the low 32 bits of the snapshot's xids, like Postgres's
- * `TransactionIdPrecedes`: valid while `xid32` and the snapshot's xids are within 2^31 of each other, which the
- * change log's retention window guarantees by far.
+ * message carries it); the rule is the core's (`core/session/snapshot-visibility.ts`), which the handoff uses.
  */
 export function isVisibleInSnapshot(snapshot: Omit<Snapshot, 'walLsn'>, xid32: number): boolean {
-  const xid = xid32 >>> 0;
-  if (xid < FIRST_NORMAL_XID) return true;
-  if (xidPrecedes(xid, low32(snapshot.xmin))) return true;
-  if (!xidPrecedes(xid, low32(snapshot.xmax))) return false;
-  return !snapshot.xip.some((x) => low32(x) === xid);
+  return isVisibleInXidSnapshot(xid32, toXidSnapshot(snapshot));
 }
 
 function chunkQuery(

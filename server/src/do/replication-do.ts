@@ -6,6 +6,7 @@
  */
 
 import { DurableObject } from 'cloudflare:workers';
+import { formatLsn } from '@vibestack/proto';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
 import { ACTIVE_WINDOW_MS, FANOUT_MAX_TRANSACTIONS, REPLICATION_DO_TABLES } from '../constants.ts';
 import { ChangeLog } from '../core/log/change-log.ts';
@@ -20,9 +21,7 @@ import { durableSqlPort } from './durable-sql.ts';
 import type { LogPositions, RawLogBatch } from './log-batch.ts';
 
 const lsnText = (lsn: bigint | null | undefined) =>
-  lsn === null || lsn === undefined
-    ? null
-    : `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+  lsn === null || lsn === undefined ? null : formatLsn(lsn);
 
 export class ReplicationDO extends DurableObject<Env> {
   readonly #config: ServerConfig;

@@ -26,7 +26,7 @@ import type {
 import { createSyncSession } from '../core/session/index.ts';
 import { readRelations } from '../db/catalog.ts';
 import { quoteIdent, quoteTable } from '../db/quote.ts';
-import { estimateTable, openSnapshot, type SnapshotReader } from '../db/snapshot-reader.ts';
+import { estimateTable, openSnapshot, type SnapshotReader, toXidSnapshot } from '../db/snapshot-reader.ts';
 import { openSqlClient, type SqlClient } from '../db/sql-client.ts';
 import type { Env } from '../env.ts';
 import { decodeLogBatch, type RawLogBatch } from './log-batch.ts';
@@ -334,9 +334,9 @@ export class SyncDO extends DurableObject<Env> {
           return { relationOid: t.relationOid, rows: BigInt(e.rows), bytes: BigInt(e.bytes) };
         }),
       );
-      const { xmin, xmax, xip, walLsn } = reader.snapshot;
-      const xmin32 = Number(xmin & 0xffffffffn);
-      const handoffAfterLsn = await this.#replication().replayStart(xmin32);
+      const { walLsn } = reader.snapshot;
+      const xids = toXidSnapshot(reader.snapshot);
+      const handoffAfterLsn = await this.#replication().replayStart(xids.xmin);
       return {
         type: 'snapshot-started',
         snapshotId: id,
@@ -344,11 +344,7 @@ export class SyncDO extends DurableObject<Env> {
         // Every transaction the snapshot sees has its commit record below the insert position: at or below
         // walLsn - 1, the same "everything ≤ head is logged" convention the change log's head uses.
         lsn: walLsn - 1n,
-        xids: {
-          xmin: xmin32,
-          xmax: Number(xmax & 0xffffffffn),
-          xip: xip.map((x) => Number(x & 0xffffffffn)),
-        },
+        xids,
         handoffAfterLsn,
         estimates,
       };

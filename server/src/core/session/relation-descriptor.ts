@@ -12,6 +12,7 @@ import {
   RelationSchema,
   type ValueEncoding,
 } from '@vibestack/proto';
+import { orderByForeignKeys as orderTablesByForeignKeys } from '../fk-order.ts';
 import { qualifiedName, type ScopeConfig, type TableScope } from '../scope/index.ts';
 
 /** One column as the catalog describes it; the fields of proto `Column` (docs/protocol.md §5). */
@@ -117,25 +118,16 @@ export function buildRelation(
 }
 
 /**
- * Orders tables parents-first along their foreign keys (docs/protocol.md §6.1), by name where the keys leave a
- * choice, so the same catalog always gives the same order. Cycles are broken by name.
+ * Orders tables parents-first along their foreign keys (docs/protocol.md §6.1) with the same rule as the catalog
+ * (`core/fk-order.ts`: deterministic, cycles broken by fewest unplaced parents, then by name).
  */
 export function orderByForeignKeys(tables: readonly RelationDescriptor[]): RelationDescriptor[] {
-  const byName = new Map(tables.map((t) => [qualifiedName(t.schema, t.name), t]));
-  const sorted = [...byName.keys()].sort();
-  const done = new Set<string>();
-  const visiting = new Set<string>();
-  const out: RelationDescriptor[] = [];
-  const visit = (name: string) => {
-    if (done.has(name) || visiting.has(name)) return;
-    visiting.add(name);
-    const t = byName.get(name)!;
-    const parents = t.foreignKeys.map((fk) => qualifiedName(fk.referencedSchema, fk.referencedTable)).sort();
-    for (const p of parents) if (p !== name && byName.has(p)) visit(p);
-    visiting.delete(name);
-    done.add(name);
-    out.push(t);
-  };
-  for (const name of sorted) visit(name);
-  return out;
+  const references = tables.flatMap((t) =>
+    t.foreignKeys.map((fk) => ({
+      from: { schema: t.schema, name: t.name },
+      to: { schema: fk.referencedSchema, name: fk.referencedTable },
+      constraint: fk.columns.join(','),
+    })),
+  );
+  return [...orderTablesByForeignKeys(tables, references).order];
 }

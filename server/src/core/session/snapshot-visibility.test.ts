@@ -17,13 +17,19 @@ describe('snapshot visibility', () => {
   });
 
   it('compares modulo 2^32 across wraparound', () => {
-    const snap = { xmin: 0xffff_fff0, xmax: 5, xip: [0xffff_fff8, 2] };
+    // Postgres skips the special xids 0-2 when it wraps around: after 0xffffffff comes 3.
+    const snap = { xmin: 0xffff_fff0, xmax: 6, xip: [0xffff_fff8, 3] };
     expect(isVisibleInSnapshot(0xffff_ffe0, snap)).toBe(true);
     expect(isVisibleInSnapshot(0xffff_fff8, snap)).toBe(false);
     expect(isVisibleInSnapshot(0xffff_fffa, snap)).toBe(true);
-    expect(isVisibleInSnapshot(2, snap)).toBe(false);
-    expect(isVisibleInSnapshot(3, snap)).toBe(true);
-    expect(isVisibleInSnapshot(5, snap)).toBe(false);
+    expect(isVisibleInSnapshot(3, snap)).toBe(false);
+    expect(isVisibleInSnapshot(4, snap)).toBe(true);
+    expect(isVisibleInSnapshot(6, snap)).toBe(false);
+  });
+
+  it('treats the special xids 0 (invalid), 1 (bootstrap) and 2 (frozen) as visible, as Postgres does', () => {
+    const snap = { xmin: 100, xmax: 110, xip: [105] };
+    for (const xid of [0, 1, 2]) expect(isVisibleInSnapshot(xid, snap)).toBe(true);
   });
 
   it('agrees with plain comparison within a 2^31 window, shifted anywhere', () => {

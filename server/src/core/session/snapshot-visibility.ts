@@ -23,9 +23,13 @@ export function xidPrecedes(a: number, b: number): boolean {
   return ((a - b) | 0) < 0;
 }
 
+/** Lowest normal xid; 0 (invalid), 1 (bootstrap) and 2 (frozen) precede every normal xid. */
+const FIRST_NORMAL_XID = 3;
+
 /** Whether the snapshot already contains the effects of the (committed) transaction `xid`. */
 export function isVisibleInSnapshot(xid: number, snapshot: XidSnapshot): boolean {
   const x = xid >>> 0;
+  if (x < FIRST_NORMAL_XID) return true;
   if (xidPrecedes(x, snapshot.xmin >>> 0)) return true;
   if (!xidPrecedes(x, snapshot.xmax >>> 0)) return false;
   return !snapshot.xip.some((p) => p >>> 0 === x);

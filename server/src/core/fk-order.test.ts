@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { orderByForeignKeys, type TableReference } from './fk-order.ts';
-import type { TableName } from './quote.ts';
+import { orderByForeignKeys, type TableName, type TableReference } from './fk-order.ts';
 
 const t = (name: string): TableName => ({ schema: 'public', name });
 const ref = (from: string, to: string, constraint = `${from}_${to}_fkey`): TableReference => ({

@@ -8,7 +8,11 @@
  * cycle between tables and is ignored (its rows come in primary-key order).
  */
 
-import type { TableName } from './quote.ts';
+/** A schema-qualified table (structurally the same as the db layer's `TableName`). */
+export interface TableName {
+  readonly schema: string;
+  readonly name: string;
+}
 
 /** A foreign key between two tables of the set (referencing → referenced). */
 export interface TableReference {
