@@ -19,6 +19,8 @@ const TS_PROJECTS = [
   'server/tsconfig.json',
   'server/src/node/tsconfig.json',
   'bench/tsconfig.json',
+  'client/tsconfig.json',
+  'client/tsconfig.test.json',
 ];
 
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' };

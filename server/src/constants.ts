@@ -169,9 +169,17 @@ export const ACTIVE_WINDOW_MS = 5_000;
 /** The most transactions one fan-out notification carries; sessions read anything beyond from the log. */
 export const FANOUT_MAX_TRANSACTIONS = 64;
 
+/**
+ * The most change-log chunks (of `chunkChanges` changes each, default 1 000) one log read or fan-out notification
+ * carries. A larger transaction travels in parts, so neither Durable Object ever holds all of it.
+ */
+export const LOG_READ_MAX_CHUNKS = 4;
+
 /** SQLite tables of a SyncDO. */
 export const SYNC_DO_TABLES = {
   client: 'sync_client',
+  /** The client's latest initial sync, for resuming it after a disconnect (or a restart of workerd). */
+  snapshot: 'sync_snapshot',
 } as const;
 
 /** The query parameter of the sync route (`SYNC_PATH` in @vibestack/proto) naming the client id: it picks the SyncDO. */

@@ -3,9 +3,14 @@
  * from code. Every name and default is here.
  */
 
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  MAX_HEARTBEAT_INTERVAL_MS,
+  MIN_HEARTBEAT_INTERVAL_MS,
+} from '@vibestack/proto';
 import { createScopeConfig, type ScopeConfig, type TableScope } from '../core/scope/scope-config.ts';
-import type { SqlDriver } from '../db/sql-client.ts';
-import type { ConfigEnv } from '../env.ts';
+import type { NeonDriverOptions, SqlDriverConfig } from '../db/sql-client.ts';
+import type { ConfigEnv } from './config-env.ts';
 import { DEMO_SCOPES } from './demo-scopes.ts';
 
 /** Replication and change-log settings. */
@@ -29,13 +34,16 @@ export interface ReplicationConfig {
 /** Everything the Worker and its Durable Objects need. */
 export interface ServerConfig {
   readonly databaseUrl: string | undefined;
-  readonly driver: SqlDriver;
+  /** The driver (`DB_DRIVER`) with its settings (`NEON_*` for `neon`); pass it to `openSqlClient`. */
+  readonly driver: SqlDriverConfig;
   /** HS256 secret for client tokens; sync refuses connections without one. */
   readonly jwtSecret: string | undefined;
   /** Dev-only routes (token minting) are served. Never set in production. */
   readonly dev: boolean;
   readonly scope: ScopeConfig;
   readonly replication: ReplicationConfig;
+  /** `Welcome.heartbeat_interval_ms` of every sync connection (docs/protocol.md §11), ms; 1 000–300 000. */
+  readonly heartbeatIntervalMs: number;
 }
 
 /** Defaults of {@link ReplicationConfig}. */
@@ -59,6 +67,47 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   return n;
 }
 
+function intInRange(
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  name: string,
+): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new RangeError(`${name} must be an integer within ${min}–${max}, got ${value}`);
+  return n;
+}
+
+function flag(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new RangeError(`${name} must be true or false, got ${value}`);
+}
+
+/**
+ * The Neon driver's settings from `NEON_*`. All unset (the default) reaches Neon itself; a local WebSocket→TCP
+ * relay in front of a plain Postgres needs `NEON_WS_PROXY=127.0.0.1:<port>/v2`, `NEON_USE_SECURE_WEBSOCKET=false`,
+ * `NEON_PIPELINE_TLS=false` and `NEON_PIPELINE_CONNECT=false` (see server/README.md).
+ */
+function neonOptions(env: ConfigEnv): NeonDriverOptions {
+  const useSecureWebSocket = flag(env.NEON_USE_SECURE_WEBSOCKET, 'NEON_USE_SECURE_WEBSOCKET');
+  const pipelineTLS = flag(env.NEON_PIPELINE_TLS, 'NEON_PIPELINE_TLS');
+  const connect = env.NEON_PIPELINE_CONNECT;
+  if (connect !== undefined && connect !== '' && connect !== 'password' && connect !== 'false')
+    throw new RangeError(`NEON_PIPELINE_CONNECT must be password or false, got ${connect}`);
+  return {
+    ...(env.NEON_WS_PROXY ? { wsProxy: env.NEON_WS_PROXY } : {}),
+    ...(useSecureWebSocket === undefined ? {} : { useSecureWebSocket }),
+    ...(pipelineTLS === undefined ? {} : { pipelineTLS }),
+    ...(connect === 'password' ? { pipelineConnect: 'password' as const } : {}),
+    ...(connect === 'false' ? { pipelineConnect: false as const } : {}),
+  };
+}
+
 /**
  * Reads the configuration from the environment.
  * @throws RangeError on a malformed value (a misconfiguration should fail loudly, not sync the wrong rows).
@@ -70,7 +119,7 @@ export function loadServerConfig(env: ConfigEnv): ServerConfig {
     throw new RangeError(`DB_DRIVER must be pg or neon, got ${driver}`);
   return {
     databaseUrl: env.DATABASE_URL,
-    driver,
+    driver: driver === 'neon' ? { name: driver, neon: neonOptions(env) } : { name: driver },
     jwtSecret: env.JWT_SECRET,
     dev: env.VIBESTACK_DEV === '1',
     scope: createScopeConfig(scopes),
@@ -89,5 +138,12 @@ export function loadServerConfig(env: ConfigEnv): ServerConfig {
         'LOG_RETENTION_MS',
       ),
     },
+    heartbeatIntervalMs: intInRange(
+      env.HEARTBEAT_INTERVAL_MS,
+      DEFAULT_HEARTBEAT_INTERVAL_MS,
+      MIN_HEARTBEAT_INTERVAL_MS,
+      MAX_HEARTBEAT_INTERVAL_MS,
+      'HEARTBEAT_INTERVAL_MS',
+    ),
   };
 }

@@ -54,6 +54,17 @@ export interface NeonDriverOptions {
   readonly webSocketConstructor?: WebSocketConstructorLike;
 }
 
+/**
+ * A driver together with its settings, as the server configuration carries it (`loadServerConfig` builds it
+ * from `DB_DRIVER` and the `NEON_*` variables), so that a caller holding only the configuration opens sessions
+ * exactly as configured.
+ */
+export interface SqlDriverConfig {
+  readonly name: SqlDriver;
+  /** Neon driver settings; ignored by `pg`. Options passed to {@link openSqlClient} override them per field. */
+  readonly neon?: NeonDriverOptions;
+}
+
 /** Options of {@link openSqlClient}. */
 export interface OpenSqlClientOptions {
   /** Upper bound for connecting (TCP/WebSocket, auth, session settings), in milliseconds. Default 10 000. */
@@ -65,7 +76,8 @@ export interface OpenSqlClientOptions {
 }
 
 /**
- * Opens one session on `url` with the chosen driver and applies `TEXT_VALUE_SESSION_SETTINGS`.
+ * Opens one session on `url` with the chosen driver and applies `TEXT_VALUE_SESSION_SETTINGS`. `driver` is a
+ * driver name, or a {@link SqlDriverConfig} whose settings apply unless `options` sets them too.
  *
  * @throws {@link SqlError} when the connection or the session settings fail.
  * @example
@@ -78,15 +90,19 @@ export interface OpenSqlClientOptions {
  */
 export function openSqlClient(
   url: string,
-  driver: SqlDriver,
+  driver: SqlDriver | SqlDriverConfig,
   options: OpenSqlClientOptions = {},
 ): Promise<SqlClient> {
-  switch (driver) {
+  const name = typeof driver === 'string' ? driver : driver.name;
+  const configured = typeof driver === 'string' ? undefined : driver.neon;
+  const merged: OpenSqlClientOptions =
+    configured === undefined ? options : { ...options, neon: { ...configured, ...options.neon } };
+  switch (name) {
     case 'pg':
-      return openPgClient(url, options);
+      return openPgClient(url, merged);
     case 'neon':
-      return openNeonClient(url, options);
+      return openNeonClient(url, merged);
     default:
-      return Promise.reject(new TypeError(`unknown SQL driver: ${String(driver satisfies never)}`));
+      return Promise.reject(new TypeError(`unknown SQL driver: ${String(name satisfies never)}`));
   }
 }

@@ -4,6 +4,7 @@
  */
 
 import type { TableShape, TransactionHeader } from '../core/change.ts';
+import type { LogRead } from '../core/log/change-log.ts';
 import { decodeChunk } from '../core/log/chunk-codec.ts';
 import type { LogBatch } from '../core/session/session-types.ts';
 
@@ -13,10 +14,12 @@ export interface LogPositions {
   readonly floor: bigint;
 }
 
-/** A transaction as sent over RPC. */
+/** A transaction, or a run of its chunks (see `LogTransaction`), as sent over RPC. */
 export interface RawLogTransaction {
   readonly header: TransactionHeader;
   readonly payloads: readonly string[];
+  readonly fromChunk: number;
+  readonly more: boolean;
 }
 
 /** A log read as sent over RPC. */
@@ -38,9 +41,29 @@ export function decodeLogBatch(raw: RawLogBatch, requestId?: number): LogBatch {
     transactions: raw.transactions.map((t) => ({
       header: t.header,
       changes: t.payloads.flatMap(decodeChunk),
+      fromChunk: t.fromChunk,
+      chunkCount: t.payloads.length,
+      more: t.more,
     })),
     shapes: raw.shapes,
     head: raw.head,
     floor: raw.floor,
+  };
+}
+
+/** A change-log read in its RPC form. */
+export function toRawLogBatch(read: LogRead, shapes: readonly TableShape[]): RawLogBatch {
+  return {
+    afterLsn: read.afterLsn,
+    throughLsn: read.throughLsn,
+    transactions: read.parts.map(({ tx, fromChunk, payloads, more }) => ({
+      header: { commitLsn: tx.commitLsn, endLsn: tx.endLsn, xid: tx.xid, commitTimeUs: tx.commitTimeUs },
+      payloads,
+      fromChunk,
+      more,
+    })),
+    shapes,
+    head: read.head,
+    floor: read.floor,
   };
 }

@@ -8,8 +8,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import { formatLsn } from '@vibestack/proto';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
-import { ACTIVE_WINDOW_MS, FANOUT_MAX_TRANSACTIONS, REPLICATION_DO_TABLES } from '../constants.ts';
-import { ChangeLog } from '../core/log/change-log.ts';
+import {
+  ACTIVE_WINDOW_MS,
+  FANOUT_MAX_TRANSACTIONS,
+  LOG_READ_MAX_CHUNKS,
+  REPLICATION_DO_TABLES,
+} from '../constants.ts';
+import { ChangeLog, type LogContinuation } from '../core/log/change-log.ts';
 import { requiresReplicaIdentityFull, splitQualifiedName } from '../core/scope/scope-config.ts';
 import { quoteTable } from '../db/quote.ts';
 import { ensureReplicationSetup, slotStatus } from '../db/setup.ts';
@@ -18,7 +23,7 @@ import type { Env } from '../env.ts';
 import type { ReplicationHealth } from '../health/replication-health.ts';
 import { pumpReplication } from '../replication/replication-pump.ts';
 import { durableSqlPort } from './durable-sql.ts';
-import type { LogPositions, RawLogBatch } from './log-batch.ts';
+import { type LogPositions, type RawLogBatch, toRawLogBatch } from './log-batch.ts';
 
 const lsnText = (lsn: bigint | null | undefined) =>
   lsn === null || lsn === undefined ? null : formatLsn(lsn);
@@ -191,26 +196,21 @@ export class ReplicationDO extends DurableObject<Env> {
     return log.replayStartForSnapshot(xmin32);
   }
 
-  /** Up to `limit` committed transactions after `afterLsn`, encoded for RPC. */
-  async readLog(afterLsn: bigint, limit: number): Promise<RawLogBatch> {
-    return this.#read(await this.#ensureLog(), afterLsn, limit);
+  /**
+   * Up to `limit` committed transactions after `afterLsn` (continuing `continueAt` first), at most
+   * LOG_READ_MAX_CHUNKS chunks in all: a larger transaction comes in parts. Encoded for RPC.
+   */
+  async readLog(afterLsn: bigint, limit: number, continueAt?: LogContinuation): Promise<RawLogBatch> {
+    return this.#read(await this.#ensureLog(), afterLsn, limit, continueAt);
   }
 
-  #read(log: ChangeLog, afterLsn: bigint, limit: number): RawLogBatch {
-    const head = log.head();
-    const txs = log.transactionsAfter(afterLsn, limit);
-    const reachedHead = txs.length < limit;
-    return {
+  #read(log: ChangeLog, afterLsn: bigint, limit: number, continueAt?: LogContinuation): RawLogBatch {
+    const read = log.readBatch(
       afterLsn,
-      throughLsn: reachedHead ? head : (txs.at(-1)?.commitLsn ?? afterLsn),
-      transactions: txs.map((t) => ({
-        header: { commitLsn: t.commitLsn, endLsn: t.endLsn, xid: t.xid, commitTimeUs: t.commitTimeUs },
-        payloads: log.readChunkPayloads(t.commitLsn, 0, t.chunkCount),
-      })),
-      shapes: log.shapes(),
-      head,
-      floor: log.floor(),
-    };
+      { maxTransactions: limit, maxChunks: LOG_READ_MAX_CHUNKS },
+      continueAt,
+    );
+    return toRawLogBatch(read, log.shapes());
   }
 
   /** Replication status for `/health`. */

@@ -3,20 +3,12 @@
  * Postgres: a client runs its initial sync while another connection keeps inserting, updating and deleting rows.
  * The client applies what it receives exactly as the protocol says; at the end its rows equal the database's.
  */
-import {
-  type Change,
-  decodeValueText,
-  type Relation,
-  type Row,
-  type ServerMessage,
-  UNCHANGED,
-  valueTypeOfColumn,
-} from '@vibestack/proto';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../node/test-database.ts';
 import { startWranglerDev, type WranglerDev } from '../node/wrangler-dev.ts';
 import { connectProtocolClient } from '../testing/protocol-client.ts';
+import { createReplica, diffWithDatabase } from '../testing/replica.ts';
 
 const SECRET = 'handoff-secret';
 let db: TestDatabase;
@@ -44,60 +36,6 @@ afterAll(async () => {
   await sql?.end();
   await db?.drop();
 });
-
-/** Applies frames to a map keyed by primary key text, as a client must (docs/protocol.md §6, §8). */
-function createReplica() {
-  const relations = new Map<number, Relation>();
-  const rows = new Map<string, (string | null)[]>();
-  const decode = (rel: Relation, row: Row) =>
-    row.values.map((v, i) => decodeValueText(valueTypeOfColumn(rel.columns[i]!), v));
-  const keyOf = (rel: Relation, values: readonly unknown[]) =>
-    JSON.stringify(rel.primaryKey.map((i) => values[i]));
-  const apply = (c: Change) => {
-    switch (c.kind.case) {
-      case 'insert': {
-        const rel = relations.get(c.kind.value.relationId)!;
-        const row = decode(rel, c.kind.value.newRow!) as (string | null)[];
-        rows.set(keyOf(rel, row), row);
-        return;
-      }
-      case 'update': {
-        const rel = relations.get(c.kind.value.relationId)!;
-        const next = decode(rel, c.kind.value.newRow!);
-        if (c.kind.value.oldKey) rows.delete(JSON.stringify(decode(rel, c.kind.value.oldKey)));
-        const key = keyOf(rel, next);
-        const prev = rows.get(key);
-        rows.set(key, next.map((v, i) => (v === UNCHANGED ? (prev?.[i] ?? null) : v)) as (string | null)[]);
-        return;
-      }
-      case 'delete': {
-        const rel = relations.get(c.kind.value.relationId)!;
-        rows.delete(JSON.stringify(decode(rel, c.kind.value.oldKey!)));
-        return;
-      }
-      case 'truncate':
-        rows.clear();
-        return;
-      default:
-        return;
-    }
-  };
-  return {
-    rows,
-    onFrame(m: ServerMessage) {
-      const msg = m.message;
-      if (msg.case === 'relation') relations.set(msg.value.relationId, msg.value);
-      if (msg.case === 'snapshotChunk') {
-        const rel = relations.get(msg.value.relationId)!;
-        for (const r of msg.value.rows) {
-          const row = decode(rel, r) as (string | null)[];
-          rows.set(keyOf(rel, row), row);
-        }
-      }
-      if (msg.case === 'transaction') for (const c of msg.value.changes) apply(c);
-    },
-  };
-}
 
 it('a snapshot taken while rows change converges on the database, with no transaction twice', async () => {
   const token = ((await (await fetch(`${worker.url}/dev/token?sub=u1`)).json()) as { token: string }).token;
@@ -139,10 +77,10 @@ it('a snapshot taken while rows change converges on the database, with no transa
     30_000,
   );
   const replica = createReplica();
+  replica.applyConnection(client.frames.map((f) => f.message));
   const commits: bigint[] = [];
   let afterEnd = false;
   for (const { message } of client.frames) {
-    replica.onFrame(message);
     if (message.message.case === 'snapshotEnd') afterEnd = true;
     if (afterEnd && message.message.case === 'transaction' && message.message.value.frameIndex === 0) {
       commits.push(message.message.value.commitLsn);
@@ -152,23 +90,7 @@ it('a snapshot taken while rows change converges on the database, with no transa
   expect(writes).toBeGreaterThan(50);
   // Strictly increasing after SnapshotEnd: no transaction twice, none out of order.
   expect(commits.every((lsn, i) => i === 0 || lsn > commits[i - 1]!)).toBe(true);
-  const { rows } = await sql.query<{ id: string; v: string; note: string | null }>(
-    'SELECT id, v, note FROM items ORDER BY id',
-  );
-  const expected = new Map(rows.map((r) => [JSON.stringify([r.id]), [r.id, r.v, r.note]]));
-  const missing = [...expected.keys()].filter((k) => !replica.rows.has(k));
-  const extra = [...replica.rows.keys()].filter((k) => !expected.has(k));
-  const different = [...expected].filter(
-    ([k, row]) => replica.rows.has(k) && JSON.stringify(replica.rows.get(k)) !== JSON.stringify(row),
-  );
-  expect({
-    missing: missing.slice(0, 5),
-    extra: extra.slice(0, 5),
-    different: different.slice(0, 5),
-  }).toEqual({
-    missing: [],
-    extra: [],
-    different: [],
-  });
-  expect(replica.rows.size).toBe(rows.length);
+  const diff = await diffWithDatabase(sql, replica, 'public.items');
+  expect(diff).toMatchObject({ missing: [], extra: [], different: [] });
+  expect(diff.replicaRows).toBe(diff.databaseRows);
 }, 120_000);

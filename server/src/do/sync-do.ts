@@ -5,8 +5,8 @@
  * from Postgres, change-log reads from the ReplicationDO.
  *
  * Limits of this version: the session lives in memory, so if workerd evicts the object while a socket is open
- * the socket is closed with UNAVAILABLE on its next message and the client resumes from its acknowledged LSN;
- * an interrupted initial sync starts over (`SnapshotBegin.resumed = false`).
+ * the socket is closed with UNAVAILABLE on its next message and the client resumes from its acknowledged LSN
+ * (or, during an initial sync, from its snapshot cursor: the snapshot record is durable).
  */
 
 import { DurableObject } from 'cloudflare:workers';
@@ -24,6 +24,7 @@ import type {
   SyncSession,
 } from '../core/session/index.ts';
 import { createSyncSession } from '../core/session/index.ts';
+import type { XidSnapshot } from '../core/session/snapshot-visibility.ts';
 import { readRelations } from '../db/catalog.ts';
 import { quoteIdent, quoteTable } from '../db/quote.ts';
 import { estimateTable, openSnapshot, type SnapshotReader, toXidSnapshot } from '../db/snapshot-reader.ts';
@@ -56,6 +57,10 @@ export class SyncDO extends DurableObject<Env> {
       `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.client} (client_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
          acked_lsn TEXT NOT NULL, last_mutation_id TEXT NOT NULL)`,
     );
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.snapshot} (client_id TEXT PRIMARY KEY, snapshot_id TEXT NOT NULL,
+         fingerprint TEXT NOT NULL, xids TEXT NOT NULL, handoff_after_lsn TEXT NOT NULL)`,
+    );
   }
 
   #replication() {
@@ -66,8 +71,22 @@ export class SyncDO extends DurableObject<Env> {
     const clientId = new URL(request.url).searchParams.get(SYNC_CLIENT_ID_PARAM) ?? '';
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ clientId });
+    // Not `ctx.acceptWebSocket` (hibernation): the session lives in memory, and a hibernated object would wake
+    // without it — a quiet LIVE client (no frames for ~10 s) would silently stop receiving changes. An accepted
+    // socket keeps the object in memory while it is open. Hibernation needs a session that can be rebuilt from
+    // storage (see DESIGN.md, known limits).
+    server.accept();
+    server.addEventListener('message', (event) => this.#onMessage(server, event.data));
+    server.addEventListener('close', (event) => {
+      // Complete the close handshake (a client closing normally expects its close frame echoed).
+      try {
+        server.close(echoableCloseCode(event.code), event.reason);
+      } catch {
+        // Already closed.
+      }
+      void this.#onClose(server);
+    });
+    server.addEventListener('error', () => void this.#onClose(server));
     // One connection per client id: a newer one replaces the older (docs/protocol.md §2.1).
     if (this.#session && this.#socket) {
       this.#run(this.#session.handle({ type: 'replaced' }, Date.now()));
@@ -78,6 +97,7 @@ export class SyncDO extends DurableObject<Env> {
       clientId,
       scope: this.#config.scope,
       serverAgent: 'vibestack-server/0.1.0',
+      heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
     });
     this.#feed({ type: 'open' });
     // The Worker only forwards upgrades that offer the subprotocol; select it.
@@ -88,23 +108,19 @@ export class SyncDO extends DurableObject<Env> {
     });
   }
 
-  override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+  #onMessage(ws: WebSocket, message: ArrayBuffer | string): void {
     if (ws !== this.#socket || !this.#session) {
-      // Evicted and woken up without the session: the client resumes from its acknowledged LSN.
+      // A replaced connection, or one whose session ended: the client resumes from its acknowledged LSN.
       ws.close(closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
       return;
     }
     this.#feed({ type: 'frame', data: message });
   }
 
-  override async webSocketClose(ws: WebSocket): Promise<void> {
+  async #onClose(ws: WebSocket): Promise<void> {
     if (ws !== this.#socket) return;
     this.#feed({ type: 'closed' });
     await this.#teardown();
-  }
-
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    await this.webSocketClose(ws);
   }
 
   override async alarm(): Promise<void> {
@@ -224,7 +240,7 @@ export class SyncDO extends DurableObject<Env> {
         );
         return;
       case 'start-snapshot':
-        this.#async(() => this.#startSnapshot(effect.tables));
+        this.#async(() => this.#startSnapshot(effect));
         return;
       case 'read-snapshot-rows':
         this.#async(async () => {
@@ -253,7 +269,7 @@ export class SyncDO extends DurableObject<Env> {
         return;
       case 'read-log':
         this.#async(async () => {
-          const raw = await this.#replication().readLog(effect.afterLsn, effect.limit);
+          const raw = await this.#replication().readLog(effect.afterLsn, effect.limit, effect.continueAt);
           return { type: 'log-batch', batch: decodeLogBatch(raw, effect.requestId) };
         });
         return;
@@ -319,31 +335,50 @@ export class SyncDO extends DurableObject<Env> {
     }
   }
 
-  async #startSnapshot(
-    tables: readonly { relationOid: number; schema: string; name: string }[],
-  ): Promise<SessionEvent> {
+  /**
+   * Opens a REPEATABLE READ snapshot for an initial sync. A resumable earlier snapshot of this client (same id
+   * and fingerprint, and the change log still holds every transaction it did not see) is continued: its rows
+   * after the client's cursor come from the new snapshot, and its xids and handoff start are kept, so the handoff
+   * replays everything the original missed (see the `snapshot-started` event). This works across a restart of
+   * workerd, since the record is durable.
+   */
+  async #startSnapshot(effect: Extract<SessionEffect, { type: 'start-snapshot' }>): Promise<SessionEvent> {
     await this.#closeSnapshot();
     const client = await this.#db();
     try {
       const reader = await openSnapshot(client);
-      const id = crypto.randomUUID();
-      this.#snapshot = { id, client, reader };
       const estimates = await Promise.all(
-        tables.map(async (t) => {
+        effect.tables.map(async (t) => {
           const e = await estimateTable(client, t);
           return { relationOid: t.relationOid, rows: BigInt(e.rows), bytes: BigInt(e.bytes) };
         }),
       );
-      const { walLsn } = reader.snapshot;
-      const xids = toXidSnapshot(reader.snapshot);
-      const handoffAfterLsn = await this.#replication().replayStart(xids.xmin);
+      const resumable = effect.resume
+        ? await this.#resumable(effect.resume.snapshotId, effect.fingerprint)
+        : undefined;
+      const id = resumable?.snapshotId ?? crypto.randomUUID();
+      const xids = resumable?.xids ?? toXidSnapshot(reader.snapshot);
+      const handoffAfterLsn =
+        resumable?.handoffAfterLsn ?? (await this.#replication().replayStart(xids.xmin));
+      if (!resumable) {
+        this.ctx.storage.sql.exec(
+          `INSERT OR REPLACE INTO ${SYNC_DO_TABLES.snapshot} (client_id, snapshot_id, fingerprint, xids, handoff_after_lsn)
+           VALUES (?, ?, ?, ?, ?)`,
+          this.#clientId,
+          id,
+          effect.fingerprint,
+          JSON.stringify(xids),
+          handoffAfterLsn.toString(),
+        );
+      }
+      this.#snapshot = { id, client, reader };
       return {
         type: 'snapshot-started',
         snapshotId: id,
-        resumed: false,
+        resumed: resumable !== undefined,
         // Every transaction the snapshot sees has its commit record below the insert position: at or below
         // walLsn - 1, the same "everything ≤ head is logged" convention the change log's head uses.
-        lsn: walLsn - 1n,
+        lsn: reader.snapshot.walLsn - 1n,
         xids,
         handoffAfterLsn,
         estimates,
@@ -353,6 +388,25 @@ export class SyncDO extends DurableObject<Env> {
       this.#snapshot = undefined;
       throw error;
     }
+  }
+
+  /** The stored snapshot `snapshotId` of this client, when it can still be continued under `fingerprint`. */
+  async #resumable(
+    snapshotId: string,
+    fingerprint: string,
+  ): Promise<{ snapshotId: string; xids: XidSnapshot; handoffAfterLsn: bigint } | undefined> {
+    const row = this.ctx.storage.sql
+      .exec<{ snapshot_id: string; fingerprint: string; xids: string; handoff_after_lsn: string }>(
+        `SELECT snapshot_id, fingerprint, xids, handoff_after_lsn FROM ${SYNC_DO_TABLES.snapshot} WHERE client_id = ?`,
+        this.#clientId,
+      )
+      .toArray()[0];
+    if (!row || row.snapshot_id !== snapshotId || row.fingerprint !== fingerprint) return undefined;
+    const handoffAfterLsn = BigInt(row.handoff_after_lsn);
+    // The handoff must replay from where the original snapshot's began: the log must still hold it.
+    const { floor } = await this.#replication().positions();
+    if (floor > handoffAfterLsn) return undefined;
+    return { snapshotId, xids: JSON.parse(row.xids) as XidSnapshot, handoffAfterLsn };
   }
 
   async #closeSnapshot(): Promise<void> {
@@ -387,4 +441,11 @@ export class SyncDO extends DurableObject<Env> {
       await client.end();
     }
   }
+}
+
+/** The code to echo in reply to a peer's close: its own when it may be sent, else 1000 (RFC 6455 §7.4). */
+function echoableCloseCode(code: number): number {
+  const sendable =
+    (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return sendable ? code : 1000;
 }

@@ -46,6 +46,13 @@ export interface WranglerDev {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Stops wrangler and workerd (SIGINT to the process group, then SIGTERM, then SIGKILL). Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Crashes wrangler and workerd: SIGKILL to the whole process group, no shutdown of any kind (Durable Objects
+   * get no chance to finish), then waits until every process of the group is gone. A `persistTo` directory is
+   * kept, so a new `startWranglerDev` on it finds the storage as the crash left it. Idempotent; `stop()` after
+   * it only removes files.
+   */
+  kill(): Promise<void>;
 }
 
 const KEPT_LOG_LINES = 40;
@@ -84,6 +91,16 @@ export async function stopProcessGroup(pgid: number, stepMs = 5_000): Promise<bo
     const deadline = Date.now() + stepMs;
     while (isGroupAlive(pgid) && Date.now() < deadline) await sleep(50);
   }
+  return !isGroupAlive(pgid);
+}
+
+/**
+ * SIGKILLs every process of group `pgid` and resolves `true` once none is left (`false` after `timeoutMs`).
+ */
+export async function killProcessGroup(pgid: number, timeoutMs = 5_000): Promise<boolean> {
+  signalGroup(pgid, 'SIGKILL');
+  const deadline = Date.now() + timeoutMs;
+  while (isGroupAlive(pgid) && Date.now() < deadline) await sleep(20);
   return !isGroupAlive(pgid);
 }
 
@@ -221,6 +238,11 @@ export async function startWranglerDev(options: StartWranglerDevOptions = {}): P
     return stopping;
   };
 
+  const kill = async (): Promise<void> => {
+    if (!(await killProcessGroup(pid))) throw new Error(`process group ${pid} survived SIGKILL`);
+    await exited;
+  };
+
   options.signal?.addEventListener('abort', () => void stop(), { once: true });
 
   const url = `http://${LOOPBACK_HOST}:${port}`;
@@ -235,5 +257,5 @@ export async function startWranglerDev(options: StartWranglerDevOptions = {}): P
       },
     );
   }
-  return { url, port, pid, exited, stop };
+  return { url, port, pid, exited, stop, kill };
 }

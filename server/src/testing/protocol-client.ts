@@ -1,6 +1,8 @@
 /**
  * A protocol-level test client (Node): speaks `vibestack.sync.v1` over a real WebSocket, records every frame,
- * grants credit as it reads, and lets tests wait for frames. Used by the real-workerd tests and the benchmarks.
+ * grants credit as it reads, and lets tests wait for frames. Optionally it acknowledges what it receives (as a
+ * client that applies each frame on arrival must, §8.7) and answers pings (§11). Used by the real-workerd tests
+ * and the benchmarks.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import {
@@ -27,6 +29,14 @@ export interface ProtocolClientOptions {
   readonly manualCredit?: boolean;
   /** Send Hello right after the socket opens (default true). */
   readonly sendHello?: boolean;
+  /**
+   * Ack every LSN the client may count as applied once the frame is recorded (default false): the commit LSN of
+   * each transaction's last frame, `SnapshotEnd.lsn` and `Progress.lsn` — never during a snapshot, never
+   * backwards. For tests that treat a recorded frame as applied (the replica is built from `frames`).
+   */
+  readonly autoAck?: boolean;
+  /** Answer every server `Ping` with a `Pong` of the same nonce (default false: the client stays silent). */
+  readonly answerPings?: boolean;
 }
 
 /** A frame with the time it arrived (performance.now()). */
@@ -52,6 +62,8 @@ export interface ProtocolClient {
   send(message: ClientMessageInit): void;
   sendRaw(data: Uint8Array | string): void;
   ack(lsn: Lsn): void;
+  /** The largest LSN this client acknowledged (by `ack` or `autoAck`), 0 if none. */
+  ackedLsn(): Lsn;
   /** Resolves with the first frame (from `from` on) matching `predicate`. */
   waitFor(
     predicate: (m: ServerMessage) => boolean,
@@ -61,6 +73,8 @@ export interface ProtocolClient {
   /** Resolves when the socket closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
   close(): void;
+  /** Drops the connection without a close handshake (a client that vanished). */
+  terminate(): void;
 }
 
 /** Opens `ws(s)://host/v1/sync?client_id=…` on `baseUrl` (an http URL) and says Hello. */
@@ -75,6 +89,24 @@ export async function connectProtocolClient(
   const waiters = new Set<() => void>();
   const send = (message: ClientMessageInit) =>
     ws.send(encodeClientFrame(create(ClientMessageSchema, { message })));
+  let acked: Lsn = 0n;
+  const ack = (lsn: Lsn) => {
+    if (lsn > acked) acked = lsn;
+    send({ case: 'ack', value: { lsn } });
+  };
+  let inSnapshot = false;
+  const autoAck = (message: ServerMessage) => {
+    const m = message.message;
+    if (m.case === 'snapshotBegin') inSnapshot = true;
+    else if (m.case === 'snapshotEnd') {
+      inSnapshot = false;
+      if (m.value.lsn > acked) ack(m.value.lsn);
+    } else if (inSnapshot)
+      return; // Ack before SnapshotEnd is a protocol violation (§6).
+    else if (m.case === 'transaction' && !m.value.hasMore && m.value.commitLsn > acked)
+      ack(m.value.commitLsn);
+    else if (m.case === 'progress' && m.value.lsn > acked) ack(m.value.lsn);
+  };
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.on('close', (code, reason) => {
       resolve({ code, reason: reason.toString() });
@@ -84,9 +116,13 @@ export async function connectProtocolClient(
   ws.on('message', (data: Buffer) => {
     const message = decodeServerFrame(new Uint8Array(data), MAX_MAX_FRAME_BYTES);
     frames.push({ message, at: performance.now() });
+    if (options.answerPings && message.message.case === 'ping') {
+      send({ case: 'pong', value: { nonce: message.message.value.nonce } });
+    }
     if (!options.manualCredit && message.message.case && DATA_CASES.has(message.message.case)) {
       send({ case: 'credit', value: { frames: 1 } });
     }
+    if (options.autoAck) autoAck(message);
     for (const w of waiters) w();
   });
   await new Promise<void>((resolve, reject) => {
@@ -110,9 +146,11 @@ export async function connectProtocolClient(
     frames,
     send,
     sendRaw: (data) => ws.send(data),
-    ack: (lsn) => send({ case: 'ack', value: { lsn } }),
+    ack,
+    ackedLsn: () => acked,
     closed,
     close: () => ws.close(1000),
+    terminate: () => ws.terminate(),
     waitFor(predicate, timeoutMs = 10_000, from = 0) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LoggedChange, type TableShape, UNCHANGED_DATUM } from '../change.ts';
-import { ChangeLog } from './change-log.ts';
+import { ChangeLog, type LogContinuation } from './change-log.ts';
+import { decodeChunk } from './chunk-codec.ts';
 import { createMemorySql } from './testing/memory-sql.ts';
 
 const shape: Omit<TableShape, 'shapeId'> = {
@@ -59,6 +60,56 @@ const change = (shapeId: number): fc.Arbitrary<LoggedChange> =>
   );
 
 describe('change log', () => {
+  it('reads in bounded batches that split only oversized transactions and lose or repeat nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(7), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        (chunkCounts, maxChunks, maxTransactions) => {
+          const { log } = newLog(0n);
+          const ins = (text: string): LoggedChange => ({ kind: 'insert', shapeId: 1, row: ['1', text] });
+          chunkCounts.forEach((n, i) => {
+            const lsn = BigInt((i + 1) * 100);
+            for (let seq = 0; seq < n; seq++) log.appendChunk(lsn, seq, [ins(`${lsn}:${seq}`)]);
+            log.commit(header(lsn, i), n, 0);
+          });
+          log.advanceHead(5_000n);
+          const seen: string[] = [];
+          let after = 0n;
+          let cont: LogContinuation | undefined;
+          for (let reads = 0; reads < 200; reads++) {
+            const r = log.readBatch(after, { maxTransactions, maxChunks }, cont);
+            expect(r.afterLsn).toBe(after);
+            const chunks = r.parts.reduce((sum, p) => sum + p.payloads.length, 0);
+            expect(chunks).toBeLessThanOrEqual(maxChunks);
+            expect(r.parts.length).toBeLessThanOrEqual(maxTransactions);
+            r.parts.forEach((p, i) => {
+              // Only the last part may be incomplete; a transaction is split only when it alone exceeds the budget.
+              if (i < r.parts.length - 1) expect(p.more).toBe(false);
+              if (p.fromChunk === 0 && p.more) expect(p.tx.chunkCount).toBeGreaterThan(maxChunks);
+              p.payloads.forEach((payload, k) => {
+                expect(decodeChunk(payload)).toEqual([ins(`${p.tx.commitLsn}:${p.fromChunk + k}`)]);
+                seen.push(`${p.tx.commitLsn}:${p.fromChunk + k}`);
+              });
+            });
+            const last = r.parts.at(-1);
+            cont = last?.more
+              ? { commitLsn: last.tx.commitLsn, fromChunk: last.fromChunk + last.payloads.length }
+              : undefined;
+            expect(r.throughLsn).toBeGreaterThanOrEqual(after);
+            after = r.throughLsn;
+            if (after === 5_000n) break;
+          }
+          expect(after).toBe(5_000n);
+          expect(seen).toEqual(
+            chunkCounts.flatMap((n, i) => Array.from({ length: n }, (_, seq) => `${(i + 1) * 100}:${seq}`)),
+          );
+        },
+      ),
+    );
+  });
+
   it('starts with head = floor = just below the start LSN and keeps them across reopen', () => {
     const { sql, log } = newLog(500n);
     expect(ChangeLog.exists(sql)).toBe(true);

@@ -37,6 +37,45 @@ export interface ChangeLogStats {
 
 type ShapeWithoutId = Omit<TableShape, 'shapeId'>;
 
+/** Where a read continues a transaction that an earlier read returned in part. */
+export interface LogContinuation {
+  readonly commitLsn: bigint;
+  /** The first chunk not yet read. */
+  readonly fromChunk: number;
+}
+
+/** Bounds of one {@link ChangeLog.readBatch}. */
+export interface LogReadLimits {
+  /** Most transactions (or parts of one) per read. */
+  readonly maxTransactions: number;
+  /** Most chunks per read; a transaction with more is returned in parts. At least 1. */
+  readonly maxChunks: number;
+}
+
+/** A transaction, or a run of its chunks, in a {@link LogRead}. */
+export interface LogReadPart {
+  readonly tx: LoggedTransaction;
+  /** The index of the first chunk in `payloads` (0 unless the read continued the transaction). */
+  readonly fromChunk: number;
+  /** Encoded chunks (`decodeChunk`), in order. */
+  readonly payloads: string[];
+  /** More chunks of this transaction follow: read them with a {@link LogContinuation}. */
+  readonly more: boolean;
+}
+
+/**
+ * The result of a read: `parts` hold, in commit order, every transaction with a commit LSN in
+ * (`afterLsn`, `throughLsn`] plus possibly the beginning (or the next chunks) of the transaction after
+ * `throughLsn` — that one is the last part and has `more` set. `throughLsn` is the head when the read reached it.
+ */
+export interface LogRead {
+  readonly afterLsn: bigint;
+  readonly throughLsn: bigint;
+  readonly parts: LogReadPart[];
+  readonly head: bigint;
+  readonly floor: bigint;
+}
+
 const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS log_shapes (shape_id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL UNIQUE, shape TEXT NOT NULL)',
@@ -209,6 +248,49 @@ export class ChangeLog {
     return this.#sql
       .exec('SELECT * FROM log_tx WHERE commit_lsn > ? ORDER BY commit_lsn LIMIT ?', lsnKey(afterLsn), limit)
       .map((r) => this.#toTransaction(r));
+  }
+
+  /**
+   * Reads what follows `afterLsn` (or continues the transaction `continueAt`, whose commit LSN is above
+   * `afterLsn`) within `limits`, so the memory a read needs is bounded whatever the transactions' sizes: a
+   * transaction with more chunks than `maxChunks` is returned in parts, each continued by the next read. A
+   * transaction that retention dropped meanwhile is simply absent; the floor then says so.
+   */
+  readBatch(afterLsn: bigint, limits: LogReadLimits, continueAt?: LogContinuation): LogRead {
+    const head = this.head();
+    const floor = this.floor();
+    const maxChunks = Math.max(1, limits.maxChunks);
+    const parts: LogReadPart[] = [];
+    let chunks = 0;
+    let through = afterLsn;
+    const done = (throughLsn: bigint): LogRead => ({ afterLsn, throughLsn, parts, head, floor });
+    const take = (tx: LoggedTransaction, fromChunk: number): boolean => {
+      const n = Math.min(tx.chunkCount - fromChunk, maxChunks - chunks);
+      const more = fromChunk + n < tx.chunkCount;
+      parts.push({ tx, fromChunk, payloads: this.readChunkPayloads(tx.commitLsn, fromChunk, n), more });
+      chunks += n;
+      if (!more) through = tx.commitLsn;
+      return more;
+    };
+    if (continueAt !== undefined) {
+      const tx = this.#transactionAt(continueAt.commitLsn);
+      if (tx === undefined || continueAt.commitLsn <= afterLsn) return done(afterLsn);
+      if (take(tx, continueAt.fromChunk)) return done(through);
+    }
+    const wanted = limits.maxTransactions - parts.length;
+    if (wanted <= 0) return done(through);
+    const txs = this.transactionsAfter(through, wanted);
+    for (const tx of txs) {
+      // Never split a transaction that fits a read of its own: stop before it instead.
+      if (chunks > 0 && chunks + tx.chunkCount > maxChunks) return done(through);
+      if (take(tx, 0)) return done(through);
+    }
+    return done(txs.length < wanted ? head : through);
+  }
+
+  #transactionAt(commitLsn: bigint): LoggedTransaction | undefined {
+    const row = this.#sql.exec('SELECT * FROM log_tx WHERE commit_lsn = ?', lsnKey(commitLsn))[0];
+    return row === undefined ? undefined : this.#toTransaction(row);
   }
 
   /** The changes of chunks `fromSeq` .. `fromSeq + count - 1` of a committed transaction, in order. */

@@ -61,7 +61,8 @@ export function rowFieldSize(row: Row): number {
 
 /**
  * Splits one transaction's changes into frames of at most `maxFrameBytes` and `maxChanges` changes each,
- * numbered from 0 with `has_more` on all but the last. `sizes[i]` is `changeFieldSize(changes[i])`.
+ * numbered from `part.firstFrameIndex` (default 0) with `has_more` on all but the last — and on the last too when
+ * `part.more` (a part of a larger transaction whose next part follows). `sizes[i]` is `changeFieldSize(changes[i])`.
  * @param describe names the i-th change for a ROW_TOO_LARGE message (table and key).
  * @throws SyncError ROW_TOO_LARGE when a single change cannot fit.
  */
@@ -71,6 +72,7 @@ export function frameTransaction(
   sizes: readonly number[],
   limits: { readonly maxFrameBytes: number; readonly maxChanges: number },
   describe: (index: number) => string,
+  part: { readonly firstFrameIndex: number; readonly more: boolean } = { firstFrameIndex: 0, more: false },
 ): Transaction[] {
   const budget = limits.maxFrameBytes - TRANSACTION_FRAME_OVERHEAD;
   const frames: Change[][] = [[]];
@@ -87,13 +89,13 @@ export function frameTransaction(
     current.push(change);
     used += size;
   });
-  return frames.map((frameChanges, frameIndex) =>
+  return frames.map((frameChanges, i) =>
     create(TransactionSchema, {
       commitLsn: header.commitLsn,
       xid: header.xid >>> 0,
       commitTimeUs: header.commitTimeUs,
-      frameIndex,
-      hasMore: frameIndex < frames.length - 1,
+      frameIndex: part.firstFrameIndex + i,
+      hasMore: part.more || i < frames.length - 1,
       changes: frameChanges,
     }),
   );

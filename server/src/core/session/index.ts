@@ -20,6 +20,7 @@ export {
 export type {
   ClientRecord,
   LogBatch,
+  LogContinuation,
   LogTransaction,
   SessionConfig,
   SessionEffect,

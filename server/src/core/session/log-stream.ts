@@ -4,7 +4,9 @@
  * client is queued); the log is the buffer. Batches pushed by the fan-out are used when they continue the
  * cursor and the outbox has room, and dropped otherwise; the stream then reads the log itself, in pages of
  * `logReadLimit` transactions, while the outbox is below its low-water mark. A slow client therefore never
- * holds anything back but its own cursor.
+ * holds anything back but its own cursor. A large transaction arrives in parts (see `LogTransaction`); each part
+ * is framed as it comes, so it reaches the client as consecutive Transaction frames without the session ever
+ * holding all of it, and only its last frame is ackable (docs/protocol.md §8.2).
  */
 
 import { create } from '@bufbuild/protobuf';
@@ -38,6 +40,17 @@ interface PendingFetch {
   readonly requests: Map<number, number[]>;
 }
 
+/** A transaction of which only the first parts were processed. */
+interface Partial {
+  readonly commitLsn: Lsn;
+  /** The next stored chunk to read. */
+  nextChunk: number;
+  /** The next frame's `frame_index` (0: nothing sent yet). */
+  frameIndex: number;
+  /** The snapshot already saw the transaction (handoff): its parts are read and dropped. */
+  readonly skip: boolean;
+}
+
 /** How the stream ends the handoff and catch-up. */
 export interface LogStreamHooks {
   /** Queues SnapshotEnd (the handoff reached the snapshot's LSN). */
@@ -61,6 +74,7 @@ export class LogStream {
   #reading: number | undefined;
   #nextRequestId = 1;
   #pending: PendingFetch | undefined;
+  #partial: Partial | undefined;
 
   constructor(ctx: StreamContext, hooks: LogStreamHooks, bounds: { head: Lsn; floor: Lsn }) {
     this.#ctx = ctx;
@@ -96,6 +110,7 @@ export class LogStream {
       this.#active &&
       this.#pending === undefined &&
       batch.afterLsn <= this.#cursor &&
+      this.#continuesPartial(batch) &&
       (batch.requestId !== undefined || this.#ctx.outbox.length < this.#ctx.limits.maxQueuedFrames);
     if (usable) this.#process(batch, 0);
     this.#checkFloor();
@@ -125,12 +140,22 @@ export class LogStream {
     if (!this.#active || this.#reading !== undefined || this.#pending !== undefined) return;
     if (this.#cursor >= this.#head || this.#ctx.outbox.length >= this.#ctx.limits.lowWater) return;
     this.#reading = this.#nextRequestId++;
+    const p = this.#partial;
     this.#ctx.emit({
       type: 'read-log',
       requestId: this.#reading,
       afterLsn: this.#cursor,
       limit: this.#ctx.limits.logReadLimit,
+      ...(p === undefined ? {} : { continueAt: { commitLsn: p.commitLsn, fromChunk: p.nextChunk } }),
     });
+  }
+
+  /** Whether a batch fits: with a transaction half-sent, only one that continues it exactly. */
+  #continuesPartial(batch: LogBatch): boolean {
+    const p = this.#partial;
+    if (p === undefined) return true;
+    const next = batch.transactions.find((t) => t.header.commitLsn > this.#cursor);
+    return next?.header.commitLsn === p.commitLsn && (next.fromChunk ?? 0) === p.nextChunk;
   }
 
   /** When a rate-limited Progress is due (ms), if one is waiting. */
@@ -151,13 +176,9 @@ export class LogStream {
     for (let i = from; i < batch.transactions.length; i++) {
       const tx = batch.transactions[i]!;
       const lsn = tx.header.commitLsn;
-      if (lsn <= this.#cursor) continue;
-      const handoff = this.#handoff;
-      if (handoff !== undefined && lsn > handoff.snapshotLsn) this.#endHandoff();
-      else if (handoff !== undefined && isVisibleInSnapshot(tx.header.xid, handoff.xids)) {
-        this.#cursor = lsn;
-        continue;
-      }
+      const continuing = this.#partial?.commitLsn === lsn;
+      if (!continuing && lsn <= this.#cursor) continue;
+      if (!this.#beginPart(tx, continuing)) continue;
       const changes: ClientChange[] = [];
       for (const c of tx.changes) {
         const out = transformChange(c, (id) => this.#scopedOf(id), this.#ctx.claims);
@@ -171,6 +192,47 @@ export class LogStream {
     }
     this.#cursor = maxLsn(this.#cursor, batch.throughLsn);
     this.#settle();
+  }
+
+  /**
+   * Checks where a part starts and applies the handoff rules to a transaction's first part. Returns false when
+   * the part is dropped (the snapshot already saw the transaction).
+   */
+  #beginPart(tx: LogTransaction, continuing: boolean): boolean {
+    const lsn = tx.header.commitLsn;
+    const fromChunk = tx.fromChunk ?? 0;
+    const expected = continuing ? this.#partial!.nextChunk : 0;
+    if (fromChunk !== expected || (!continuing && this.#partial !== undefined)) {
+      throw new SyncError(
+        ErrorCode.INTERNAL,
+        `log part ${lsn}#${fromChunk} does not continue ${this.#partial?.commitLsn ?? lsn}#${expected}`,
+      );
+    }
+    if (!continuing) {
+      const handoff = this.#handoff;
+      if (handoff !== undefined && lsn > handoff.snapshotLsn) this.#endHandoff();
+      else if (handoff !== undefined && isVisibleInSnapshot(tx.header.xid, handoff.xids)) {
+        this.#partial = { commitLsn: lsn, nextChunk: 0, frameIndex: 0, skip: true };
+      }
+    }
+    if (this.#partial?.skip !== true) return true;
+    this.#advancePartial(tx);
+    return false;
+  }
+
+  /** Moves past a part: records where the next one starts, or completes the transaction. */
+  #advancePartial(tx: LogTransaction): Partial | undefined {
+    const lsn = tx.header.commitLsn;
+    if (tx.more !== true) {
+      this.#partial = undefined;
+      this.#cursor = lsn;
+      return undefined;
+    }
+    const p = this.#partial?.commitLsn === lsn ? this.#partial : undefined;
+    const next: Partial = p ?? { commitLsn: lsn, nextChunk: 0, frameIndex: 0, skip: false };
+    next.nextChunk = (tx.fromChunk ?? 0) + (tx.chunkCount ?? 0);
+    this.#partial = next;
+    return next;
   }
 
   #requestRows(batch: LogBatch, index: number, changes: ClientChange[]): void {
@@ -198,9 +260,11 @@ export class LogStream {
 
   #queueTransaction(tx: LogTransaction, changes: readonly ClientChange[]): void {
     const lsn = tx.header.commitLsn;
-    this.#cursor = lsn;
-    // A transaction whose changes were all filtered away is not sent: Progress covers its LSN (§8.2).
-    if (changes.length === 0) return;
+    const firstFrame = this.#partial?.commitLsn === lsn ? this.#partial.frameIndex : 0;
+    const partial = this.#advancePartial(tx);
+    // A transaction whose changes were all filtered away is not sent: Progress covers its LSN (§8.2). Once a
+    // part was sent, though, the transaction needs its last frame, even an empty one.
+    if (changes.length === 0 && (partial !== undefined || firstFrame === 0)) return;
     const layoutOf = (id: number) => this.#layout(id);
     for (const c of changes) {
       for (const t of tablesOf(c, layoutOf)) {
@@ -219,7 +283,17 @@ export class LogStream {
       encoded.map(changeFieldSize),
       { maxFrameBytes: this.#ctx.limits.maxFrameBytes, maxChanges: this.#ctx.limits.maxChangesPerFrame },
       (i) => describeChange(changes[i]!, layoutOf),
+      { firstFrameIndex: firstFrame, more: partial !== undefined },
     );
+    if (partial !== undefined) {
+      partial.frameIndex = firstFrame + frames.length;
+      for (const value of frames) {
+        this.#ctx.outbox.enqueue({
+          message: create(ServerMessageSchema, { message: { case: 'transaction', value } }),
+        });
+      }
+      return;
+    }
     frames.forEach((value, i) => {
       const last = i === frames.length - 1;
       this.#ctx.outbox.enqueue({

@@ -14,6 +14,8 @@ import type { SessionConfig } from './session-types.ts';
 
 /** Default `Welcome.max_rows_per_chunk`. */
 export const DEFAULT_ROWS_PER_CHUNK = 1_000;
+/** Default rows per snapshot read. */
+export const DEFAULT_SNAPSHOT_READ_ROWS = 5_000;
 /** Default most changes per Transaction frame. */
 export const DEFAULT_CHANGES_PER_FRAME = 1_000;
 /** Default backlog bound, in data frames. */
@@ -61,6 +63,12 @@ export function resolveSessionConfig(config: SessionConfig): ResolvedSessionConf
       config.maxRowsPerChunk ?? DEFAULT_ROWS_PER_CHUNK,
       1,
       MAX_ROWS_PER_CHUNK,
+    ),
+    snapshotReadRows: inRange(
+      'snapshotReadRows',
+      config.snapshotReadRows ?? DEFAULT_SNAPSHOT_READ_ROWS,
+      1,
+      1_000_000,
     ),
     maxChangesPerFrame: inRange(
       'maxChangesPerFrame',

@@ -67,6 +67,7 @@ export function startSession(p: StartParams): Started {
     limits: {
       maxFrameBytes: p.maxFrameBytes,
       maxRowsPerChunk: c.maxRowsPerChunk,
+      snapshotReadRows: Math.max(c.snapshotReadRows, c.maxRowsPerChunk),
       maxChangesPerFrame: c.maxChangesPerFrame,
       maxQueuedFrames: c.maxQueuedFrames,
       lowWater: Math.max(1, Math.floor(c.maxQueuedFrames / 2)),

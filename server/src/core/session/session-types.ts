@@ -26,16 +26,33 @@ export interface ClientRecord {
   readonly lastMutationId: bigint;
 }
 
-/** One committed transaction of the change log (its changes complete). */
+/**
+ * One committed transaction of the change log, or a run of its changes: a large transaction comes in parts
+ * (consecutive runs of its stored chunks, the first with `fromChunk = 0`, all but the last with `more`), so
+ * neither the shell nor the session ever holds all of it.
+ */
 export interface LogTransaction {
   readonly header: TransactionHeader;
   readonly changes: readonly LoggedChange[];
+  /** The stored chunk this part starts at; default 0 (the whole transaction, or its first part). */
+  readonly fromChunk?: number;
+  /** How many stored chunks this part holds (needed only when `more` is set). */
+  readonly chunkCount?: number;
+  /** More parts of this transaction follow; default false. */
+  readonly more?: boolean;
+}
+
+/** Where a `read-log` continues a transaction of which only some parts were read. */
+export interface LogContinuation {
+  readonly commitLsn: Lsn;
+  readonly fromChunk: number;
 }
 
 /**
  * Transactions of the change log. The batch holds every transaction with a commit LSN in
- * (`afterLsn`, `throughLsn`], in commit order: `throughLsn` is the head when the read reached it, else the last
- * transaction's commit LSN.
+ * (`afterLsn`, `throughLsn`], in commit order — `throughLsn` is the head when the read reached it, else the last
+ * complete transaction's commit LSN — and possibly, last, a part (`more`) of the transaction after `throughLsn`.
+ * A batch answering a `read-log` with `continueAt` starts with the continued transaction's next part.
  */
 export interface LogBatch {
   /** The `read-log` request answered; absent for batches pushed by the fan-out. */
@@ -76,10 +93,16 @@ export type SessionEvent =
   | {
       readonly type: 'snapshot-started';
       readonly snapshotId: string;
-      /** The shell continues the snapshot named in the request's `resume`. */
+      /**
+       * The shell continues the snapshot named in the request's `resume`. It then reads the remaining rows from a
+       * new database snapshot but reports the original's `xids` and `handoffAfterLsn`: the handoff replays every
+       * transaction the original did not see, through `lsn`, onto rows from both — converging because every
+       * change applies as an idempotent assignment in commit order (docs/protocol.md §6.3).
+       */
       readonly resumed: boolean;
-      /** The snapshot's consistent LSN (`SnapshotEnd.lsn`). */
+      /** The consistent LSN of the (newest) database snapshot the rows come from (`SnapshotEnd.lsn`). */
       readonly lsn: Lsn;
+      /** Transactions visible here are skipped in the handoff (the original snapshot's, when resumed). */
       readonly xids: XidSnapshot;
       /** Every transaction the snapshot did not see has a commit LSN above this (start of the handoff read). */
       readonly handoffAfterLsn: Lsn;
@@ -128,7 +151,15 @@ export type SessionEffect =
       readonly type: 'start-snapshot';
       /** The synced tables in `SnapshotBegin` order. */
       readonly tables: readonly TableRef[];
-      /** The interrupted snapshot to continue, if the shell still can. */
+      /**
+       * What the result depends on besides the database (tables, columns, scope rules with this user's claims).
+       * The shell keeps it with the snapshot and continues a snapshot only under the same fingerprint.
+       */
+      readonly fingerprint: string;
+      /**
+       * The interrupted snapshot to continue, if the shell still can (same fingerprint, and the change log still
+       * holds every transaction that snapshot did not see). Otherwise the shell starts a new one.
+       */
       readonly resume?: { readonly snapshotId: string };
     }
   | {
@@ -145,7 +176,15 @@ export type SessionEffect =
       readonly filter?: { readonly column: string; readonly equals: string };
     }
   | { readonly type: 'end-snapshot'; readonly snapshotId: string }
-  | { readonly type: 'read-log'; readonly requestId: number; readonly afterLsn: Lsn; readonly limit: number }
+  | {
+      readonly type: 'read-log';
+      readonly requestId: number;
+      readonly afterLsn: Lsn;
+      /** Most transactions; the shell also bounds the changes per read and splits larger transactions. */
+      readonly limit: number;
+      /** Continue this transaction first (an earlier read returned only its first parts). */
+      readonly continueAt?: LogContinuation;
+    }
   | {
       readonly type: 'fetch-rows';
       readonly requestId: number;
@@ -174,6 +213,8 @@ export interface SessionConfig {
   readonly maxFrameBytes?: number;
   /** `Welcome.max_rows_per_chunk`; default 1 000. */
   readonly maxRowsPerChunk?: number;
+  /** Rows per snapshot read from the database (at least `maxRowsPerChunk`); default 5 000. */
+  readonly snapshotReadRows?: number;
   /** Most changes per Transaction frame; default 1 000. */
   readonly maxChangesPerFrame?: number;
   /** Data frames buffered for a slow client before it is served from the log instead; default 256. */

@@ -29,6 +29,7 @@ import {
   MAX_CURSOR_BYTES,
   type SnapshotPosition,
 } from './snapshot-cursor.ts';
+import { snapshotFingerprint } from './snapshot-fingerprint.ts';
 import type { XidSnapshot } from './snapshot-visibility.ts';
 import type { StreamContext } from './stream-context.ts';
 import type { LayoutView, TableView } from './table-views.ts';
@@ -84,6 +85,7 @@ export class SnapshotStream {
     this.#ctx.emit({
       type: 'start-snapshot',
       tables: this.#tables.map(refOf),
+      fingerprint: snapshotFingerprint(this.#tables, (t) => this.#readColumns(t), this.#ctx.claims),
       ...(canResume ? { resume: { snapshotId: resume.snapshotId } } : {}),
     });
   }
@@ -138,7 +140,7 @@ export class SnapshotStream {
         columns: this.#readColumns(t),
         keyColumns: t.descriptor.primaryKey,
         ...(this.#afterKey === undefined ? {} : { afterKey: this.#afterKey }),
-        limit: this.#ctx.limits.maxRowsPerChunk,
+        limit: this.#ctx.limits.snapshotReadRows,
         ...(rule.kind === 'claim' && claim !== null
           ? { filter: { column: rule.column, equals: claim } }
           : {}),

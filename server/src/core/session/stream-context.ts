@@ -13,6 +13,8 @@ export interface StreamLimits {
   /** The negotiated `max_frame_bytes`. */
   readonly maxFrameBytes: number;
   readonly maxRowsPerChunk: number;
+  /** Rows per snapshot read (several chunks' worth: fewer database round trips). */
+  readonly snapshotReadRows: number;
   readonly maxChangesPerFrame: number;
   /** Backlog bound: pushed log batches are dropped (and re-read later) at or above it. */
   readonly maxQueuedFrames: number;

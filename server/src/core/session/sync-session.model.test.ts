@@ -81,13 +81,21 @@ const scenario = fc.record({
   visibleFraction: fc.double({ min: 0, max: 1, noNaN: true }),
   invisibleFraction: fc.double({ min: 0, max: 1, noNaN: true }),
   initialCredit: fc.integer({ min: 1, max: 8 }),
+  /** Log reads split transactions into parts (the shell's chunk budget). */
+  chunking: fc.option(
+    fc.record({
+      chunkChanges: fc.integer({ min: 1, max: 2 }),
+      readMaxChunks: fc.integer({ min: 1, max: 3 }),
+    }),
+    { nil: undefined },
+  ),
   actions,
 });
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 /** Outcomes over all runs, to show the test reaches the interesting states. */
-const seen = { closedByError: 0, live: 0, transactions: 0, handoffRuns: 0, misbehaved: 0 };
+const seen = { closedByError: 0, live: 0, transactions: 0, handoffRuns: 0, misbehaved: 0, partsSent: 0 };
 
 function run(s: Scenario): void {
   // Build the log and the server states along it.
@@ -108,6 +116,7 @@ function run(s: Scenario): void {
   let inLog = Math.floor(s.initialFraction * txns.length);
   const world = emptyWorld();
   world.floor = FLOOR;
+  if (s.chunking !== undefined) world.chunking = s.chunking;
   world.log = txns.slice(0, inLog);
   world.head = inLog === 0 ? FLOOR : txns[inLog - 1]!.header.commitLsn;
   const commit = (count: number) => (count === 0 ? FLOOR : txns[count - 1]!.header.commitLsn);
@@ -140,6 +149,7 @@ function run(s: Scenario): void {
 
   const d = new Driver(world, {
     maxRowsPerChunk: 2,
+    snapshotReadRows: 3,
     maxChangesPerFrame: 2,
     maxQueuedFrames: 4,
     logReadLimit: 3,
@@ -292,6 +302,12 @@ function run(s: Scenario): void {
   seen.closedByError += errorAt >= 0 ? 1 : 0;
   seen.misbehaved += misbehaved ? 1 : 0;
   seen.transactions += client.received.length;
+  // A transaction sent in parts: a frame with has_more that a log read's chunk budget ended.
+  seen.partsSent +=
+    s.chunking !== undefined &&
+    d.sent.some((m) => m.message.case === 'transaction' && m.message.value.hasMore)
+      ? 1
+      : 0;
   seen.handoffRuns += d.sent.some(
     (m, i) =>
       m.message.case === 'transaction' && d.sent.slice(i).some((n) => n.message.case === 'snapshotEnd'),
@@ -323,5 +339,6 @@ describe('sync session (model-based)', () => {
     expect(seen.closedByError).toBeGreaterThan(50);
     expect(seen.handoffRuns).toBeGreaterThan(10);
     expect(seen.transactions).toBeGreaterThan(250);
+    expect(seen.partsSent).toBeGreaterThan(10);
   });
 });

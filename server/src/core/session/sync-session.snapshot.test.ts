@@ -139,4 +139,18 @@ describe('sync session: resuming an initial sync', () => {
     expect(d.trace().slice(-3)).toEqual(['transaction@110#0', 'snapshotEnd', 'progress']);
     expect(d.session.state).toBe('LIVE');
   });
+
+  it('names what the snapshot depends on, so a resume under another user or scope cannot continue it', () => {
+    const fingerprint = (token: string) => {
+      const d = started(emptyWorld());
+      d.send(hello({ authToken: token }));
+      const start = d.effects.find((e) => e.type === 'start-snapshot');
+      return start?.type === 'start-snapshot' ? start.fingerprint : undefined;
+    };
+    const mine = fingerprint('ok:user_42');
+    expect(mine).toBeDefined();
+    expect(fingerprint('ok:user_42')).toBe(mine);
+    // tasks are scoped by owner_id = sub: another user's snapshot differs.
+    expect(fingerprint('ok:bob')).not.toBe(mine);
+  });
 });

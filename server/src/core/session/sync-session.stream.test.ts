@@ -258,4 +258,71 @@ describe('sync session: details of the stream', () => {
     d.handle({ type: 'log-head', head: 400n, floor: 250n });
     expect(d.closes).toEqual([{ code: 4010, reason: 'ERROR_CODE_MUST_REFETCH' }]);
   });
+
+  it('sends a transaction read in parts as consecutive frames, ackable only at the end, ignoring pushes meanwhile', () => {
+    const w = emptyWorld();
+    w.head = 300n;
+    const big = txn(
+      200n,
+      Array.from({ length: 7 }, (_, i) => insertTask(task(i + 1, i === 3 ? 'bob' : 'user_42'))),
+    );
+    w.log = [txn(150n, [insertTask(task(20, 'user_42'))]), big, txn(250n, [insertTask(task(30, 'user_42'))])];
+    w.chunking = { chunkChanges: 2, readMaxChunks: 1 };
+    const d = started(w, { maxChangesPerFrame: 1 });
+    d.hold.add('read-log');
+    d.send(hello({ resumeLsn: 100n }));
+    const answer = () => d.release(d.held[0]!);
+    answer(); // 150
+    answer(); // 200, chunk 0
+    expect(d.effects.filter((e) => e.type === 'read-log').at(-1)).toMatchObject({
+      continueAt: { commitLsn: 200n, fromChunk: 1 },
+    });
+    // A fan-out push of the whole log meanwhile must not restart the half-sent transaction.
+    d.handle({
+      type: 'log-batch',
+      batch: { afterLsn: 100n, throughLsn: 300n, transactions: w.log, shapes: SHAPES, head: 300n, floor: 0n },
+    });
+    while (d.held.length > 0) answer();
+    const frames = d.framesOf('transaction').filter((t) => t.commitLsn === 200n);
+    // Six of the seven rows are the user's (bob's row is filtered away), one change per frame.
+    expect(frames.map((t) => [t.frameIndex, t.hasMore, t.changes.length])).toEqual([
+      [0, true, 1],
+      [1, true, 1],
+      [2, true, 1],
+      [3, true, 1],
+      [4, true, 1],
+      [5, false, 1],
+    ]);
+    expect(d.trace()).toEqual([
+      'welcome',
+      'relation',
+      'transaction@150#0',
+      ...frames.map((_, i) => `transaction@200#${i}`),
+      'transaction@250#0',
+      'progress',
+    ]);
+  });
+
+  it('closes a transaction with an empty last frame when its last part is filtered away', () => {
+    const w = emptyWorld();
+    w.head = 300n;
+    w.log = [
+      txn(200n, [insertTask(task(1, 'user_42')), insertTask(task(2, 'bob')), insertTask(task(3, 'bob'))]),
+    ];
+    w.chunking = { chunkChanges: 1, readMaxChunks: 1 };
+    const d = started(w);
+    d.send(hello({ resumeLsn: 100n }));
+    expect(d.framesOf('transaction').map((t) => [t.frameIndex, t.hasMore, t.changes.length])).toEqual([
+      [0, true, 1],
+      [1, false, 0],
+    ]);
+    // A transaction filtered away entirely, in parts, sends nothing.
+    const none = emptyWorld();
+    none.head = 300n;
+    none.log = [txn(200n, [insertTask(task(2, 'bob')), insertTask(task(3, 'bob'))])];
+    none.chunking = { chunkChanges: 1, readMaxChunks: 1 };
+    const quiet = started(none);
+    quiet.send(hello({ resumeLsn: 100n }));
+    expect(quiet.trace()).toEqual(['welcome', 'progress']);
+  });
 });

@@ -42,6 +42,8 @@ export interface World {
   snapshot: { lsn: Lsn; xids: XidSnapshot; handoffAfterLsn: Lsn };
   /** Current rows for `fetch-rows`, per relation OID, keyed by id. */
   current: Map<number, Map<string, Tuple>>;
+  /** Store the log in chunks of this many changes and read at most `readMaxChunks` per read (like ChangeLog). */
+  chunking?: { chunkChanges: number; readMaxChunks: number };
 }
 
 export const CLIENT_ID = '5b2f1f0e-8a43-4f1e-9d55-2a6b1c7d9e10';
@@ -204,6 +206,7 @@ export class Driver {
         };
       }
       case 'read-log': {
+        if (w.chunking !== undefined) return { type: 'log-batch', batch: readChunked(w, e) };
         const after = w.log.filter((t) => t.header.commitLsn > e.afterLsn);
         const transactions = after.slice(0, e.limit);
         const throughLsn =
@@ -251,4 +254,53 @@ export class Driver {
       return v.case ?? 'none';
     });
   }
+}
+
+/** A `read-log` answer over a log stored in chunks, read within a chunk budget (the rules of ChangeLog.readBatch). */
+function readChunked(w: World, e: Extract<SessionEffect, { type: 'read-log' }>) {
+  const { chunkChanges, readMaxChunks } = w.chunking!;
+  const chunksOf = (t: LogTransaction) => {
+    const out: LogTransaction['changes'][] = [];
+    for (let i = 0; i < t.changes.length; i += chunkChanges) out.push(t.changes.slice(i, i + chunkChanges));
+    return out;
+  };
+  const transactions: LogTransaction[] = [];
+  let used = 0;
+  let through = e.afterLsn;
+  const take = (t: LogTransaction, from: number): boolean => {
+    const chunks = chunksOf(t);
+    const n = Math.min(chunks.length - from, readMaxChunks - used);
+    const more = from + n < chunks.length;
+    transactions.push({
+      header: t.header,
+      changes: chunks.slice(from, from + n).flat(),
+      fromChunk: from,
+      chunkCount: n,
+      more,
+    });
+    used += n;
+    if (!more) through = t.header.commitLsn;
+    return more;
+  };
+  const batch = (throughLsn: Lsn) => ({
+    requestId: e.requestId,
+    afterLsn: e.afterLsn,
+    throughLsn,
+    transactions,
+    shapes: SHAPES,
+    head: w.head,
+    floor: w.floor,
+  });
+  if (e.continueAt !== undefined) {
+    const t = w.log.find((x) => x.header.commitLsn === e.continueAt!.commitLsn);
+    if (t !== undefined && take(t, e.continueAt.fromChunk)) return batch(through);
+  }
+  const wanted = e.limit - transactions.length;
+  const after = w.log.filter((t) => t.header.commitLsn > through).slice(0, wanted);
+  for (const t of after) {
+    const n = chunksOf(t).length;
+    if (used > 0 && used + n > readMaxChunks) return batch(through);
+    if (take(t, 0)) return batch(through);
+  }
+  return batch(after.length < wanted ? w.head : through);
 }

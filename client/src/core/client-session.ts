@@ -1,0 +1,433 @@
+/**
+ * The client side of the sync protocol (docs/protocol.md §3.1), sans-IO: `handle(event, now)` returns the
+ * effects to carry out, in order. It spans connections: it owns the reconnect loop (§9) and the apply pipeline
+ * whose works may finish after their connection is gone. See SPEC.md for the transition table.
+ */
+
+import {
+  CLOSE_NORMAL,
+  type ClientMessage,
+  closeCodeForError,
+  DEFAULT_INITIAL_CREDIT,
+  ErrorCode,
+  type Error as ErrorMessage,
+  encodeClientFrame,
+  type FrameData,
+  type Lsn,
+  MIN_MAX_FRAME_BYTES,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  SYNC_SUBPROTOCOL,
+  SyncError,
+  SyncMode,
+} from '@vibestack/proto';
+import { ApplyQueue, type InFlightWork } from './apply-queue.ts';
+import {
+  ackFrame,
+  closeReason,
+  creditFrame,
+  fatalErrorFrame,
+  helloFrame,
+  pingFrame,
+  pongFrame,
+} from './client-frames.ts';
+import type {
+  ClientConfig,
+  ClientEffect,
+  ClientEvent,
+  ClientState,
+  ClientStatus,
+  ResumeState,
+} from './client-types.ts';
+import { Connection } from './connection.ts';
+import {
+  BACKOFF_RESET_AFTER_MS,
+  CLIENT_AGENT,
+  CLOSE_PROTOCOL_ERROR,
+  DEFAULT_MAX_GROUP_CHANGES,
+  WELCOME_TIMEOUT_MS,
+} from './constants.ts';
+import { decodeServerFrameFast } from './fast-decode.ts';
+import { heartbeatDeadline, heartbeatDue } from './heartbeat.ts';
+import {
+  actionForClose,
+  actionForError,
+  actionForUpgradeFailure,
+  type ReconnectAction,
+  reconnectDelay,
+} from './reconnect-policy.ts';
+import { checkWelcome } from './welcome.ts';
+
+/** One client's session. */
+export interface ClientSession {
+  readonly state: ClientState;
+  /** The resume point as committed locally (what the next Hello carries). */
+  readonly resume: ResumeState;
+  /** Feeds one event in at time `now` (ms) and returns the effects to carry out, in order. */
+  handle(event: ClientEvent, now: number): ClientEffect[];
+}
+
+/**
+ * Creates a client session from the state the local store committed last time. Feed it `start`, then every
+ * socket event, timer tick and apply result; carry out the returned effects in order.
+ *
+ * @example
+ * const session = createClientSession({ clientId, resume: await store.load() });
+ * run(session.handle({ type: 'start' }, Date.now()));
+ * ws.onmessage = (m) => run(session.handle({ type: 'frame', data: m.data }, Date.now()));
+ */
+export function createClientSession(config: ClientConfig): ClientSession {
+  return new Session(config);
+}
+
+const CONNECTED: ReadonlySet<ClientState> = new Set(['AWAIT_WELCOME', 'SNAPSHOT', 'CATCHING_UP', 'LIVE']);
+const STREAMING: ReadonlySet<ClientState> = new Set(['SNAPSHOT', 'CATCHING_UP', 'LIVE']);
+const CLIENT_DETECTED: ReconnectAction = { kind: 'retry', delay: 'backoff' };
+const violation = (message: string) => new SyncError(ErrorCode.PROTOCOL_VIOLATION, message);
+
+class Session implements ClientSession {
+  readonly #config: ClientConfig;
+  readonly #random: () => number;
+  readonly #queue: ApplyQueue;
+  #state: ClientState = 'IDLE';
+  #resume: ResumeState;
+  #effects: ClientEffect[] = [];
+  #now = 0;
+  #conn: Connection | undefined;
+  #connections = 0;
+  /** Works of connections up to this one no longer move the resume point (after MUST_REFETCH). */
+  #forgottenUpTo = 0;
+  #wantConnect: { freshToken: boolean } | undefined;
+  #freshToken = false;
+  #attempt = 0;
+  #reconnectAt = 0;
+  #timerAt: number | undefined;
+  #lastError: SyncError | undefined;
+  #lastStatus: ClientStatus | undefined;
+
+  constructor(config: ClientConfig) {
+    this.#config = config;
+    this.#random = config.random ?? Math.random;
+    this.#queue = new ApplyQueue(config.maxGroupChanges ?? DEFAULT_MAX_GROUP_CHANGES);
+    this.#resume = config.resume ?? { appliedLsn: 0n };
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get resume(): ResumeState {
+    return this.#resume;
+  }
+
+  handle(event: ClientEvent, now: number): ClientEffect[] {
+    this.#effects = [];
+    this.#now = now;
+    try {
+      this.#dispatch(event);
+    } catch (e) {
+      this.#fail(SyncError.from(e));
+    }
+    this.#pump();
+    this.#updateTimer();
+    this.#emitStatus();
+    return this.#effects;
+  }
+
+  #dispatch(ev: ClientEvent): void {
+    const s = this.#state;
+    switch (ev.type) {
+      case 'start':
+        if (s === 'IDLE' || s === 'BACKOFF' || s === 'FAILED' || s === 'STOPPED') this.#toConnecting();
+        return;
+      case 'stop':
+        if (s === 'CONNECTING' || CONNECTED.has(s))
+          this.#emit({ type: 'close', code: CLOSE_NORMAL, reason: 'stopped' });
+        this.#dropConnection();
+        this.#state = 'STOPPED';
+        return;
+      case 'socket-open':
+        if (s === 'CONNECTING' && this.#wantConnect === undefined) this.#onOpen(ev.subprotocol, ev.token);
+        return;
+      case 'connect-failed':
+        if (s !== 'CONNECTING') return;
+        if (ev.error !== undefined) {
+          this.#leave({ kind: 'stop' }, ev.error);
+          return;
+        }
+        this.#leave(
+          actionForUpgradeFailure(ev.httpStatus),
+          new SyncError(
+            ErrorCode.UNAVAILABLE,
+            `the WebSocket upgrade failed (${ev.httpStatus ?? 'no connection'})`,
+          ),
+        );
+        return;
+      case 'socket-closed':
+        if (s !== 'CONNECTING' && !CONNECTED.has(s)) return;
+        this.#leave(
+          actionForClose(ev.code),
+          new SyncError(ErrorCode.UNAVAILABLE, `the WebSocket closed (${ev.code} ${ev.reason})`),
+        );
+        return;
+      case 'frame':
+        if (CONNECTED.has(s)) this.#onFrame(this.#conn!, ev.data);
+        return;
+      case 'tick': {
+        this.#onTick();
+        return;
+      }
+      case 'apply-done': {
+        this.#onApplied(this.#queue.finish(ev.id));
+        return;
+      }
+      case 'apply-failed': {
+        this.#onApplyFailed(this.#queue.finish(ev.id), ev.error);
+        return;
+      }
+      case 'network-online':
+        if (s === 'BACKOFF') this.#toConnecting();
+        return;
+    }
+  }
+
+  #toConnecting(): void {
+    this.#state = 'CONNECTING';
+    this.#wantConnect = { freshToken: this.#freshToken };
+  }
+
+  #onOpen(subprotocol: string, token: string): void {
+    if (subprotocol !== SYNC_SUBPROTOCOL) {
+      this.#emit({ type: 'close', code: CLOSE_PROTOCOL_ERROR, reason: 'subprotocol not selected' });
+      this.#leave({ kind: 'stop' }, violation(`the server selected subprotocol "${subprotocol}"`));
+      return;
+    }
+    this.#freshToken = false;
+    const c = new Connection(
+      ++this.#connections,
+      this.#now,
+      this.#config.initialCredit ?? DEFAULT_INITIAL_CREDIT,
+    );
+    c.resumeLsn = this.#resume.appliedLsn;
+    c.presented = this.#resume.appliedLsn === 0n ? this.#resume.snapshot : undefined;
+    this.#conn = c;
+    this.#state = 'AWAIT_WELCOME';
+    this.#send(
+      helloFrame({
+        protocolVersions: this.#config.protocolVersions ?? SUPPORTED_PROTOCOL_VERSIONS,
+        token,
+        clientId: this.#config.clientId,
+        resumeLsn: c.resumeLsn,
+        snapshot: c.presented,
+        schemaVersion: this.#config.schemaVersion ?? '',
+        initialCredit: this.#config.initialCredit ?? 0,
+        maxFrameBytes: this.#config.maxFrameBytes ?? 0,
+        clientAgent: this.#config.clientAgent ?? CLIENT_AGENT,
+        lastSentMutationId: this.#resume.lastSentMutationId ?? 0n,
+      }),
+    );
+  }
+
+  #onFrame(c: Connection, data: FrameData): void {
+    c.lastReceivedAt = this.#now;
+    const m = decodeServerFrameFast(data, c.frameLimit ?? MIN_MAX_FRAME_BYTES).message;
+    if (m.case === undefined) return; // A case from a later version (§2.2).
+    if (m.case === 'error') {
+      this.#onServerError(m.value);
+      return;
+    }
+    if (this.#state === 'AWAIT_WELCOME') {
+      if (m.case !== 'welcome') throw violation(`${m.case} before Welcome`);
+      this.#onWelcome(c, m.value);
+      return;
+    }
+    switch (m.case) {
+      case 'welcome':
+        throw violation('a second Welcome');
+      case 'ping': {
+        this.#send(pongFrame(m.value.nonce));
+        return;
+      }
+      case 'pong':
+      case 'mutationResults':
+        return; // Liveness only; mutations are not sent yet.
+      default:
+        c.credit.receive();
+        if (c.reader!.data(m) === 'caught-up' && this.#state === 'CATCHING_UP') this.#state = 'LIVE';
+    }
+  }
+
+  #onWelcome(c: Connection, w: Parameters<typeof checkWelcome>[0]): void {
+    checkWelcome(w, this.#config.protocolVersions ?? SUPPORTED_PROTOCOL_VERSIONS);
+    c.welcomed(w, this.#now, {
+      queue: (work, frames) => this.#queue.push({ work, frames, connection: c.id }),
+      consumed: (frames) => this.#consumed(c, frames),
+    });
+    this.#state =
+      w.mode === SyncMode.INITIAL ? 'SNAPSHOT' : w.mode === SyncMode.CATCH_UP ? 'CATCHING_UP' : 'LIVE';
+  }
+
+  #onServerError(e: ErrorMessage): void {
+    if (!e.fatal) {
+      this.#emit({ type: 'log', level: 'warn', message: `server error ${e.code}: ${e.message}` });
+      return;
+    }
+    const code = e.code in ErrorCode && e.code !== ErrorCode.UNSPECIFIED ? e.code : ErrorCode.INTERNAL;
+    this.#emit({ type: 'close', code: CLOSE_NORMAL, reason: 'server error' });
+    const error = new SyncError(code, e.message, e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {});
+    this.#leave(actionForError(code, e.retryAfterMs), error);
+  }
+
+  #onTick(): void {
+    const c = this.#conn;
+    if (this.#state === 'AWAIT_WELCOME' && this.#now >= c!.helloAt + WELCOME_TIMEOUT_MS) {
+      throw new SyncError(ErrorCode.HEARTBEAT_TIMEOUT, `no Welcome within ${WELCOME_TIMEOUT_MS} ms`);
+    }
+    if (STREAMING.has(this.#state)) {
+      const due = heartbeatDue(c!, this.#now);
+      if (due === 'peer-silent') throw new SyncError(ErrorCode.HEARTBEAT_TIMEOUT, 'no frame for 3 intervals');
+      if (due === 'ping') this.#send(pingFrame(++c!.pingNonce));
+    }
+    if (this.#state === 'BACKOFF' && this.#now >= this.#reconnectAt) this.#toConnecting();
+  }
+
+  #onApplied(done: InFlightWork | undefined): void {
+    if (done === undefined) return;
+    const w = done.work;
+    if (done.connection > this.#forgottenUpTo) {
+      if (w.kind === 'transactions') this.#setResume(w.lsn, this.#resume.snapshot);
+      else if (w.kind === 'snapshot-begin') this.#setResume(this.#resume.appliedLsn, undefined);
+      else if (w.kind === 'snapshot-chunks')
+        this.#setResume(this.#resume.appliedLsn, { snapshotId: w.snapshotId, cursor: w.cursor });
+      else if (w.kind === 'snapshot-commit') this.#setResume(w.lsn, undefined);
+    }
+    const c = this.#conn;
+    if (c === undefined || c.id !== done.connection || !STREAMING.has(this.#state)) return;
+    if (w.kind === 'snapshot-commit' && this.#state === 'SNAPSHOT') this.#state = 'LIVE';
+    if ((w.kind === 'transactions' || w.kind === 'snapshot-commit') && this.#state !== 'SNAPSHOT') {
+      if (w.lsn > c.lastAck) {
+        c.lastAck = w.lsn;
+        this.#send(ackFrame(w.lsn));
+      }
+    }
+    this.#consumed(c, done.frames);
+  }
+
+  #onApplyFailed(failed: InFlightWork | undefined, error: SyncError): void {
+    if (failed === undefined) return;
+    // A snapshot that cannot be committed (e.g. row counts differ, §6.4) starts over without snapshot_resume.
+    if (failed.work.kind === 'snapshot-commit') this.#setResume(this.#resume.appliedLsn, undefined);
+    const c = this.#conn;
+    if (c === undefined || c.id !== failed.connection || !CONNECTED.has(this.#state)) {
+      this.#emit({ type: 'log', level: 'warn', message: `local apply failed: ${error.message}` });
+      return;
+    }
+    throw new SyncError(ErrorCode.INTERNAL, `local apply failed: ${error.message}`, { cause: error });
+  }
+
+  #setResume(appliedLsn: Lsn, snapshot: ResumeState['snapshot']): void {
+    const { lastSentMutationId } = this.#resume;
+    this.#resume = {
+      appliedLsn,
+      ...(snapshot === undefined ? {} : { snapshot }),
+      ...(lastSentMutationId === undefined ? {} : { lastSentMutationId }),
+    };
+  }
+
+  #consumed(c: Connection, frames: number): void {
+    if (c !== this.#conn || !STREAMING.has(this.#state)) return;
+    const grant = c.credit.consume(frames);
+    if (grant !== undefined) this.#send(creditFrame(grant));
+  }
+
+  /** A fatal error detected by the client: Error frame, close 4000 + code, backoff (§9.1). */
+  #fail(error: SyncError): void {
+    if (!CONNECTED.has(this.#state)) {
+      this.#emit({ type: 'log', level: 'warn', message: error.message });
+      return;
+    }
+    const code = error.code === ErrorCode.UNSPECIFIED ? ErrorCode.INTERNAL : error.code;
+    this.#send(fatalErrorFrame(code, error.rawMessage));
+    this.#emit({ type: 'close', code: closeCodeForError(code), reason: closeReason(code) });
+    this.#leave(CLIENT_DETECTED, error);
+  }
+
+  /** The connection is over: stop, or wait for the reconnect (§9). */
+  #leave(action: ReconnectAction, error: SyncError): void {
+    const c = this.#conn;
+    if (c?.welcomeAt !== undefined && this.#now - c.welcomeAt >= BACKOFF_RESET_AFTER_MS) this.#attempt = 0;
+    this.#dropConnection();
+    this.#lastError = error;
+    if (action.kind === 'stop') {
+      this.#state = 'FAILED';
+      return;
+    }
+    if (action.refetch === true) {
+      this.#forgottenUpTo = this.#connections;
+      this.#setResume(0n, undefined);
+    }
+    if (action.freshToken === true) this.#freshToken = true;
+    this.#reconnectAt = this.#now + reconnectDelay(action, this.#attempt, this.#random);
+    this.#attempt++;
+    this.#state = 'BACKOFF';
+  }
+
+  #dropConnection(): void {
+    this.#conn = undefined;
+    this.#wantConnect = undefined;
+    this.#queue.clearPending();
+  }
+
+  /** Hands out the next work, and connects once no work is in flight (resume_lsn must be committed). */
+  #pump(): void {
+    const next = this.#queue.take();
+    if (next !== undefined) this.#emit({ type: 'apply', id: next.id, work: next.work });
+    if (this.#state === 'CONNECTING' && this.#wantConnect !== undefined && !this.#queue.busy) {
+      this.#emit({ type: 'connect', freshToken: this.#wantConnect.freshToken });
+      this.#wantConnect = undefined;
+    }
+  }
+
+  #send(message: ClientMessage): void {
+    this.#emit({ type: 'send', bytes: encodeClientFrame(message), message });
+    if (this.#conn !== undefined) this.#conn.lastSentAt = this.#now;
+  }
+
+  #updateTimer(): void {
+    let at: number | undefined;
+    const c = this.#conn;
+    if (this.#state === 'AWAIT_WELCOME') at = c!.helloAt + WELCOME_TIMEOUT_MS;
+    else if (STREAMING.has(this.#state)) at = heartbeatDeadline(c!);
+    else if (this.#state === 'BACKOFF') at = this.#reconnectAt;
+    if (at === this.#timerAt) return;
+    this.#timerAt = at;
+    this.#emit({ type: 'set-timer', at });
+  }
+
+  #emitStatus(): void {
+    const reader = this.#state === 'SNAPSHOT' ? this.#conn?.reader : undefined;
+    const status: ClientStatus = {
+      state: this.#state,
+      appliedLsn: this.#resume.appliedLsn,
+      ...(reader === undefined
+        ? {}
+        : { snapshot: { stagedRows: reader.stagedRows, estimatedRows: reader.estimatedRows } }),
+      ...(this.#lastError === undefined ? {} : { error: this.#lastError }),
+    };
+    const last = this.#lastStatus;
+    if (
+      last !== undefined &&
+      last.state === status.state &&
+      last.appliedLsn === status.appliedLsn &&
+      last.error === status.error &&
+      last.snapshot?.stagedRows === status.snapshot?.stagedRows
+    ) {
+      return;
+    }
+    this.#lastStatus = status;
+    this.#emit({ type: 'status', status });
+  }
+
+  #emit(effect: ClientEffect): void {
+    this.#effects.push(effect);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The vocabulary of the client session (docs/protocol.md §3.1): its states, the events a shell feeds in, the
+ * effects it carries out, the apply works it hands to the local store, and the configuration. See SPEC.md.
+ */
+
+import type { ClientMessage, FrameData, Lsn, Relation, SyncError, UNCHANGED } from '@vibestack/proto';
+
+/** Client states (SPEC.md). */
+export type ClientState =
+  | 'IDLE'
+  | 'CONNECTING'
+  | 'AWAIT_WELCOME'
+  | 'SNAPSHOT'
+  | 'CATCHING_UP'
+  | 'LIVE'
+  | 'BACKOFF'
+  | 'FAILED'
+  | 'STOPPED';
+
+/** A row as Postgres text values (`null` = SQL NULL), in the relation's column order. */
+export type TextRow = readonly (string | null)[];
+/** A row of `Update.new_row`: non-key columns may be {@link UNCHANGED}. */
+export type UpdateRow = readonly (string | null | typeof UNCHANGED)[];
+
+/** One change, decoded to text values and bound to the descriptor in force when it arrived. */
+export type TextChange =
+  | { readonly op: 'insert'; readonly relation: Relation; readonly row: TextRow }
+  | {
+      readonly op: 'update';
+      readonly relation: Relation;
+      readonly row: UpdateRow;
+      /** The key before the update, only when the update changed the key (§8.4). */
+      readonly oldKey?: TextRow;
+    }
+  | { readonly op: 'delete'; readonly relation: Relation; readonly key: TextRow }
+  | { readonly op: 'truncate'; readonly relations: readonly Relation[] };
+
+/** One complete server transaction (all its frames). */
+export interface TextTransaction {
+  readonly commitLsn: Lsn;
+  readonly changes: readonly TextChange[];
+}
+
+/** Rows of one table for the staged snapshot. */
+export interface StagedChunk {
+  readonly relation: Relation;
+  readonly rows: readonly TextRow[];
+}
+
+/**
+ * A unit of local work; the shell runs each in ONE local transaction that also writes the resume state, and
+ * answers `apply-done` only after the commit.
+ */
+export type ApplyWork =
+  | {
+      /** Apply transactions to the synced state and set the applied LSN to `lsn` (§8.3, §8.8). */
+      readonly kind: 'transactions';
+      readonly transactions: readonly TextTransaction[];
+      /** The new applied LSN: the last commit LSN, or a larger `Progress.lsn`. */
+      readonly lsn: Lsn;
+    }
+  | {
+      /** A new snapshot starts (§6.5): discard the staging area and any snapshot position. */
+      readonly kind: 'snapshot-begin';
+      readonly snapshotId: string;
+    }
+  | {
+      /** Stage rows and record `{snapshotId, cursor}` (§6.5). */
+      readonly kind: 'snapshot-chunks';
+      readonly snapshotId: string;
+      readonly chunks: readonly StagedChunk[];
+      /** The cursor of the last chunk in `chunks`. */
+      readonly cursor: Uint8Array;
+    }
+  | {
+      /** Apply handoff transactions to the staged snapshot (§6.3). */
+      readonly kind: 'snapshot-handoff';
+      readonly transactions: readonly TextTransaction[];
+    }
+  | {
+      /** Replace the synced state with the staged snapshot, set the applied LSN, drop staging (§6.4). */
+      readonly kind: 'snapshot-commit';
+      readonly snapshotId: string;
+      readonly lsn: Lsn;
+      /** The snapshot's tables, in `SnapshotBegin` order (descriptors in force at SnapshotEnd). */
+      readonly tables: readonly Relation[];
+      /** `SnapshotEnd.row_counts`, parallel to `tables`. */
+      readonly rowCounts: readonly bigint[];
+    };
+
+/** Where an interrupted initial sync stopped (`Hello.snapshot_resume`). */
+export interface SnapshotPosition {
+  readonly snapshotId: string;
+  readonly cursor: Uint8Array;
+}
+
+/** What the client persisted last time (loaded by the shell before `start`). */
+export interface ResumeState {
+  /** The applied LSN (0 = no synced state). */
+  readonly appliedLsn: Lsn;
+  /** The last committed snapshot position, if an initial sync was interrupted. */
+  readonly snapshot?: SnapshotPosition;
+  /** Highest mutation id ever sent (informational, §14). */
+  readonly lastSentMutationId?: bigint;
+}
+
+/** What the application is told. */
+export interface ClientStatus {
+  readonly state: ClientState;
+  readonly appliedLsn: Lsn;
+  /** During an initial sync: rows staged on this connection, and the server's estimate of the total. */
+  readonly snapshot?: { readonly stagedRows: number; readonly estimatedRows: bigint };
+  /** The error that caused the last BACKOFF or FAILED. */
+  readonly error?: SyncError;
+}
+
+/** Events the shell feeds in; `now` (ms) comes with every `handle` call. */
+export type ClientEvent =
+  | { readonly type: 'start' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'socket-open'; readonly subprotocol: string; readonly token: string }
+  | { readonly type: 'connect-failed'; readonly httpStatus?: number; readonly error?: SyncError }
+  | { readonly type: 'socket-closed'; readonly code: number; readonly reason: string }
+  | { readonly type: 'frame'; readonly data: FrameData }
+  | { readonly type: 'tick' }
+  | { readonly type: 'apply-done'; readonly id: number }
+  | { readonly type: 'apply-failed'; readonly id: number; readonly error: SyncError }
+  | { readonly type: 'network-online' };
+
+/** Effects the shell carries out, in order. */
+export type ClientEffect =
+  | { readonly type: 'connect'; readonly freshToken: boolean }
+  | { readonly type: 'send'; readonly bytes: Uint8Array; readonly message: ClientMessage }
+  | { readonly type: 'close'; readonly code: number; readonly reason: string }
+  | { readonly type: 'set-timer'; readonly at: number | undefined }
+  | { readonly type: 'apply'; readonly id: number; readonly work: ApplyWork }
+  | { readonly type: 'status'; readonly status: ClientStatus }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly message: string };
+
+/** Client session settings. Only `clientId` is required. */
+export interface ClientConfig {
+  /** The client id stored in the local database (§4.4). */
+  readonly clientId: string;
+  /** What was committed locally before (default: nothing). */
+  readonly resume?: ResumeState;
+  /** `Hello.schema_version`; default `''` (adopt the server's). */
+  readonly schemaVersion?: string;
+  /** `Hello.initial_credit`; default 64, 1–65 535. */
+  readonly initialCredit?: number;
+  /** `Hello.max_frame_bytes`; default 0 (= 4 MiB). */
+  readonly maxFrameBytes?: number;
+  /** Most changes or rows per grouped local transaction; default 10 000. */
+  readonly maxGroupChanges?: number;
+  /** Uniform random number in [0, 1) for backoff jitter; default `Math.random`. */
+  readonly random?: () => number;
+  /** Protocol versions offered; default the ones `@vibestack/proto` speaks. */
+  readonly protocolVersions?: readonly number[];
+  readonly clientAgent?: string;
+}

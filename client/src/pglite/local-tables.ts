@@ -1,0 +1,110 @@
+/**
+ * Local tables from Relation descriptors (docs/protocol.md §5 rule 7): the column types come from the descriptor
+ * (`base_type_name`, domains not recreated), enum types are created from `enum_labels`, pgvector is created when
+ * the PGlite instance has it, and a type the local database cannot create is stored as `text` (lossless for
+ * text-encoded values). DDL runs outside the apply transaction: it is idempotent and leaves the data as it is,
+ * and Postgres cannot use an enum label added in the same transaction.
+ */
+
+import { type Column, type Relation, ValueEncoding } from '@vibestack/proto';
+import { ident, literal, qualified, type SqlRunner } from './sql.ts';
+
+/** A local column: its quoted name and the SQL type values are cast to. */
+export interface LocalColumn {
+  readonly name: string;
+  readonly ident: string;
+  readonly type: string;
+}
+
+/** A synced table (or its staging copy) as the apply layer writes it. */
+export interface LocalTable {
+  readonly schema: string;
+  readonly name: string;
+  /** The quoted, qualified name. */
+  readonly sql: string;
+  readonly columns: readonly LocalColumn[];
+  /** Indices of the primary key columns, in key order. */
+  readonly key: readonly number[];
+}
+
+// `format_type()` output: identifiers, dots, quotes, spaces, typmods and array brackets. Anything else is not a
+// type name we splice into DDL.
+const TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_ ."]*(\(\d+(,\s*\d+)?\))?(\[\])*$/;
+
+const declared = (c: Column): string => (c.baseTypeName !== '' ? c.baseTypeName : c.typeName);
+const isArray = (c: Column): boolean => c.encoding === ValueEncoding.ARRAY;
+const elementOf = (type: string): string => type.replace(/(\[\])+$/, '');
+const schemaOf = (type: string): string | undefined => /^"?([A-Za-z0-9_]+)"?\./.exec(type)?.[1];
+
+async function existingTypes(db: SqlRunner, names: readonly string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const { rows } = await db.query<{ name: string }>(
+    'SELECT name FROM unnest($1::text[]) AS name WHERE to_regtype(name) IS NOT NULL',
+    [names],
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Creates enum types and the vector extension the columns need, where possible. */
+async function createTypes(db: SqlRunner, columns: readonly Column[]): Promise<void> {
+  const candidates = columns.filter((c) => TYPE_NAME.test(declared(c)));
+  const have = await existingTypes(db, [...new Set(candidates.map((c) => elementOf(declared(c))))]);
+  for (const c of candidates) {
+    const element = elementOf(declared(c));
+    if (c.enumLabels.length > 0) {
+      const labels = c.enumLabels.map(literal).join(', ');
+      if (!have.has(element)) await db.exec(`CREATE TYPE ${element} AS ENUM (${labels})`);
+      else
+        for (const l of c.enumLabels)
+          await db.exec(`ALTER TYPE ${element} ADD VALUE IF NOT EXISTS ${literal(l)}`);
+      have.add(element);
+    } else if (
+      !have.has(element) &&
+      (c.encoding === ValueEncoding.VECTOR || c.elementEncoding === ValueEncoding.VECTOR)
+    ) {
+      const schema = schemaOf(element);
+      try {
+        await db.exec(
+          `CREATE EXTENSION IF NOT EXISTS vector${schema === undefined ? '' : ` SCHEMA ${ident(schema)}`}`,
+        );
+        have.add(element);
+      } catch {
+        // The PGlite instance was created without the vector extension: the column is stored as text.
+      }
+    }
+  }
+}
+
+/** The local type of each column: the declared one when it exists locally, else `text` (or `text[]`). */
+async function localTypes(db: SqlRunner, columns: readonly Column[]): Promise<string[]> {
+  const names = columns.map(declared).filter((t) => TYPE_NAME.test(t));
+  const have = await existingTypes(db, [...new Set(names)]);
+  return columns.map((c) => (have.has(declared(c)) ? declared(c) : isArray(c) ? 'text[]' : 'text'));
+}
+
+/**
+ * Makes sure the table of `relation` exists locally with every described column (adding missing columns as
+ * nullable); returns how to write it.
+ */
+export async function prepareTable(db: SqlRunner, relation: Relation): Promise<LocalTable> {
+  await createTypes(db, relation.columns);
+  const types = await localTypes(db, relation.columns);
+  const columns = relation.columns.map((c, i) => ({ name: c.name, ident: ident(c.name), type: types[i]! }));
+  const table: LocalTable = {
+    schema: relation.schema,
+    name: relation.name,
+    sql: qualified(relation.schema, relation.name),
+    columns,
+    key: relation.primaryKey,
+  };
+  const defs = columns.map(
+    (c, i) => `${c.ident} ${c.type}${relation.columns[i]!.nullable ? '' : ' NOT NULL'}`,
+  );
+  const pk = relation.primaryKey.map((i) => columns[i]!.ident).join(', ');
+  await db.exec(
+    `CREATE SCHEMA IF NOT EXISTS ${ident(relation.schema)};
+     CREATE TABLE IF NOT EXISTS ${table.sql} (${defs.join(', ')}, PRIMARY KEY (${pk}));
+     ALTER TABLE ${table.sql} ${columns.map((c) => `ADD COLUMN IF NOT EXISTS ${c.ident} ${c.type}`).join(', ')};`,
+  );
+  return table;
+}

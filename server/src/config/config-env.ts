@@ -1,0 +1,39 @@
+/**
+ * The configuration part of the Worker's environment: every variable the server reads (wrangler `vars`,
+ * `.dev.vars` / `--var` in local development, `wrangler secret put` in production). Kept apart from `Env` (which
+ * names the Durable Object classes) so that Node code and tests can load the configuration without the Worker's
+ * types.
+ */
+export interface ConfigEnv {
+  /** Postgres connection string (`postgres://user:password@host:port/database`). Optional: without it,
+   * `/health` reports the database as not configured and sync refuses connections. For replication on Neon use
+   * the direct (non-pooled) endpoint. */
+  readonly DATABASE_URL?: string;
+  /** `pg` (TCP, Hyperdrive; default) or `neon` (`@neondatabase/serverless` over WebSocket). */
+  readonly DB_DRIVER?: string;
+  /** Neon driver only (`DB_DRIVER=neon`); unset reaches Neon itself. `host:port/path` of the WebSocket proxy
+   * (the driver appends `?address=<db host>:<db port>`), e.g. `127.0.0.1:8788/v2` for a local relay. */
+  readonly NEON_WS_PROXY?: string;
+  /** Neon driver: `true` (default) uses `wss:`, `false` plain `ws:` (a local relay). */
+  readonly NEON_USE_SECURE_WEBSOCKET?: string;
+  /** Neon driver: `true` (default) pipelines the TLS handshake; `false` for a relay to a plain Postgres. */
+  readonly NEON_PIPELINE_TLS?: string;
+  /** Neon driver: `password` (default) pipelines startup and a cleartext password; `false` waits for each
+   * step, as Postgres with SCRAM or trust authentication needs. */
+  readonly NEON_PIPELINE_CONNECT?: string;
+  /** HS256 secret that client tokens are signed with. */
+  readonly JWT_SECRET?: string;
+  /** `1` serves dev-only routes (`/dev/token`). Set by `npm start`; never in production. */
+  readonly VIBESTACK_DEV?: string;
+  /** JSON array of table scopes (see `TableScope`); default: the demo scopes. */
+  readonly SYNC_SCOPES?: string;
+  /** Publication and slot names; defaults `vibestack`. */
+  readonly REPLICATION_PUBLICATION?: string;
+  readonly REPLICATION_SLOT?: string;
+  /** Change-log retention: bytes and milliseconds. */
+  readonly LOG_RETENTION_BYTES?: string;
+  readonly LOG_RETENTION_MS?: string;
+  /** Sync heartbeat interval in ms (`Welcome.heartbeat_interval_ms`, docs/protocol.md §11): 1000–300000,
+   * default 15000. The server pings after one silent interval and closes a client silent for three. */
+  readonly HEARTBEAT_INTERVAL_MS?: string;
+}

@@ -1,0 +1,53 @@
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '@vibestack/proto';
+import { describe, expect, it } from 'vitest';
+import { loadServerConfig } from './server-config.ts';
+
+describe('loadServerConfig', () => {
+  it('defaults: pg, the protocol heartbeat interval', () => {
+    const config = loadServerConfig({});
+    expect(config.driver).toEqual({ name: 'pg' });
+    expect(config.heartbeatIntervalMs).toBe(DEFAULT_HEARTBEAT_INTERVAL_MS);
+  });
+
+  it('reads HEARTBEAT_INTERVAL_MS within 1000–300000 and refuses anything else', () => {
+    expect(loadServerConfig({ HEARTBEAT_INTERVAL_MS: '1000' }).heartbeatIntervalMs).toBe(1_000);
+    expect(loadServerConfig({ HEARTBEAT_INTERVAL_MS: '300000' }).heartbeatIntervalMs).toBe(300_000);
+    for (const bad of ['999', '300001', '1500.5', 'soon', '-1']) {
+      expect(() => loadServerConfig({ HEARTBEAT_INTERVAL_MS: bad })).toThrow(/HEARTBEAT_INTERVAL_MS/);
+    }
+  });
+
+  it('carries the NEON_* settings with the neon driver', () => {
+    const env = {
+      DB_DRIVER: 'neon',
+      NEON_WS_PROXY: '127.0.0.1:9000/v2',
+      NEON_USE_SECURE_WEBSOCKET: 'false',
+      NEON_PIPELINE_TLS: '0',
+      NEON_PIPELINE_CONNECT: 'false',
+    };
+    expect(loadServerConfig(env).driver).toEqual({
+      name: 'neon',
+      neon: {
+        wsProxy: '127.0.0.1:9000/v2',
+        useSecureWebSocket: false,
+        pipelineTLS: false,
+        pipelineConnect: false,
+      },
+    });
+    expect(loadServerConfig({ DB_DRIVER: 'neon' }).driver).toEqual({ name: 'neon', neon: {} });
+    expect(loadServerConfig({ DB_DRIVER: 'neon', NEON_PIPELINE_CONNECT: 'password' }).driver).toEqual({
+      name: 'neon',
+      neon: { pipelineConnect: 'password' },
+    });
+  });
+
+  it('refuses malformed NEON_* values and unknown drivers', () => {
+    expect(() => loadServerConfig({ DB_DRIVER: 'neon', NEON_USE_SECURE_WEBSOCKET: 'no' })).toThrow(
+      /NEON_USE_SECURE_WEBSOCKET/,
+    );
+    expect(() => loadServerConfig({ DB_DRIVER: 'neon', NEON_PIPELINE_CONNECT: 'yes' })).toThrow(
+      /NEON_PIPELINE_CONNECT/,
+    );
+    expect(() => loadServerConfig({ DB_DRIVER: 'mysql' })).toThrow(/DB_DRIVER/);
+  });
+});
