@@ -48,8 +48,12 @@ function invalid(type: ValueType, text: string): SyncError {
   );
 }
 
+/**
+ * A Value message. Built as the plain object `create(ValueSchema, { kind })` returns (protobuf-es v2 messages are
+ * plain objects): this is on the hot path of every row, and `create` costs a reflection walk per call.
+ */
 function value(kind: Value['kind']): Value {
-  return create(ValueSchema, { kind });
+  return { $typeName: ValueSchema.typeName, kind } as Value;
 }
 
 function encodeScalar(type: ScalarValueType, text: string): Value {

@@ -77,6 +77,21 @@ describe.each(SQL_DRIVERS)('snapshot reader over %s', (driver) => {
     expect(new Set(seen.map((r) => JSON.stringify([r[3], r[2], r[1]]))).size).toBe(ROWS);
   });
 
+  it('answers a request that does not follow the previous page (the read-ahead is not used for it)', async () => {
+    const reader = await openSnapshot(client);
+    const first = await reader.readChunk(items, columns, null, 5);
+    // Not the page after `first` (that one was read ahead): the first page again, then a different limit.
+    const again = await reader.readChunk(items, columns, null, 5);
+    const other = await reader.readChunk(items, columns, first.nextKey, 2);
+    const next = await reader.readChunk(items, columns, other.nextKey, 3);
+    await reader.close();
+    const expected = await admin.queryArrays(
+      'SELECT payload, n, word, grp, at FROM snap."Items" ORDER BY grp, word, n LIMIT 10',
+    );
+    expect(again.rows).toEqual(first.rows);
+    expect([...first.rows, ...other.rows, ...next.rows]).toEqual(expected.rows);
+  });
+
   it('reads key columns that were not requested without returning them', async () => {
     const reader = await openSnapshot(client);
     const chunk = await reader.readChunk(items, ['payload'], null, 3);

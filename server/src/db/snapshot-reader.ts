@@ -143,6 +143,29 @@ export async function openSnapshot(client: SqlClient): Promise<SnapshotReader> {
   }
 
   let closing: Promise<void> | undefined;
+  const fetchChunk = async (
+    table: SnapshotTable,
+    columns: readonly string[],
+    afterKey: readonly string[] | null,
+    limit: number,
+  ): Promise<SnapshotChunk> => {
+    const { text, keyIndexes, width } = chunkQuery(table, columns, afterKey !== null);
+    const { rows } = await client.queryArrays(text, [...(afterKey ?? []), limit]);
+    const last = rows[rows.length - 1];
+    const nextKey =
+      rows.length < limit || last === undefined ? null : keyIndexes.map((i) => last[i] as string);
+    for (const row of rows) if (row.length > width) row.length = width;
+    return { rows, nextKey };
+  };
+  const requestKey = (
+    table: SnapshotTable,
+    columns: readonly string[],
+    afterKey: readonly string[] | null,
+    limit: number,
+  ) => JSON.stringify([table.schema, table.name, columns, afterKey, limit]);
+  // Read-ahead: while the caller encodes and sends one page, Postgres already produces the next (the usual next
+  // request is the same query after this page's last key). A request that differs just waits for it behind.
+  let ahead: { key: string; chunk: Promise<SnapshotChunk> } | undefined;
   return {
     snapshot,
     async readChunk(table, columns, afterKey, limit) {
@@ -152,15 +175,19 @@ export async function openSnapshot(client: SqlClient): Promise<SnapshotReader> {
           `afterKey has ${afterKey.length} values, the primary key ${table.primaryKey.length}`,
         );
       }
-      const { text, keyIndexes, width } = chunkQuery(table, columns, afterKey !== null);
-      const { rows } = await client.queryArrays(text, [...(afterKey ?? []), limit]);
-      const last = rows[rows.length - 1];
-      const nextKey =
-        rows.length < limit || last === undefined ? null : keyIndexes.map((i) => last[i] as string);
-      for (const row of rows) if (row.length > width) row.length = width;
-      return { rows, nextKey };
+      const key = requestKey(table, columns, afterKey, limit);
+      const pending = ahead?.key === key ? ahead.chunk : fetchChunk(table, columns, afterKey, limit);
+      ahead = undefined;
+      const chunk = await pending;
+      if (chunk.nextKey !== null && closing === undefined) {
+        const next = fetchChunk(table, columns, chunk.nextKey, limit);
+        next.catch(() => undefined); // surfaces when (if) it is used
+        ahead = { key: requestKey(table, columns, chunk.nextKey, limit), chunk: next };
+      }
+      return chunk;
     },
     close() {
+      ahead = undefined;
       closing ??= client.query('COMMIT').then(() => undefined);
       return closing;
     },

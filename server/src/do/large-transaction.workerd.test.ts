@@ -5,20 +5,11 @@
  * in parts (LOG_READ_MAX_CHUNKS), so neither ever holds the whole transaction.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { create } from '@bufbuild/protobuf';
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import {
-  ClientMessageSchema,
-  encodeClientFrame,
-  PROTOCOL_VERSION,
-  SYNC_PATH,
-  SYNC_SUBPROTOCOL,
-} from '@vibestack/proto';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../node/test-database.ts';
 import { startWranglerDev, type WranglerDev } from '../node/wrangler-dev.ts';
+import { connectFrameScanner } from '../testing/frame-scanner.ts';
 
 const ROWS = 1_000_000;
 const SECRET = 'test-secret-large-transaction';
@@ -72,107 +63,9 @@ function workerdRss(pgid: number): number {
   return total;
 }
 
-/** What the test needs of one Transaction frame, read without materialising its changes. */
-interface TxFrame {
-  commitLsn: bigint;
-  frameIndex: number;
-  hasMore: boolean;
-  changes: number;
-}
-
-/** The envelope case (field number) of a server frame, its Transaction fields or its Ping nonce. */
-function scan(bytes: Uint8Array): { field: number; tx?: TxFrame; pingNonce?: bigint } {
-  const outer = new BinaryReader(bytes);
-  const [field, wire] = outer.tag();
-  if (field === 8 && wire === WireType.LengthDelimited) {
-    const ping = new BinaryReader(outer.bytes());
-    let nonce = 0n;
-    while (ping.pos < ping.len) {
-      const [f, w] = ping.tag();
-      if (f === 1) nonce = BigInt(ping.uint64());
-      else ping.skip(w);
-    }
-    return { field, pingNonce: nonce };
-  }
-  if (field !== 6 || wire !== WireType.LengthDelimited) return { field };
-  const r = new BinaryReader(outer.bytes());
-  const tx: TxFrame = { commitLsn: 0n, frameIndex: 0, hasMore: false, changes: 0 };
-  while (r.pos < r.len) {
-    const [f, w] = r.tag();
-    if (f === 1) tx.commitLsn = BigInt(r.uint64());
-    else if (f === 4) tx.frameIndex = r.uint32();
-    else if (f === 5) tx.hasMore = r.bool();
-    else if (f === 6) {
-      tx.changes++;
-      r.skip(w);
-    } else r.skip(w);
-  }
-  return { field, tx };
-}
-
-/** A sync client that grants credit per data frame and records Transaction frames without decoding changes. */
-async function connectScanner(token: string) {
-  const ws = new WebSocket(
-    `${worker.url.replace(/^http/, 'ws')}${SYNC_PATH}?client_id=big-1`,
-    SYNC_SUBPROTOCOL,
-  );
-  const send = (message: Parameters<typeof create<typeof ClientMessageSchema>>[1]) =>
-    ws.send(encodeClientFrame(create(ClientMessageSchema, message)));
-  const txFrames: TxFrame[] = [];
-  let waiter:
-    | { until: (f: TxFrame) => boolean; resolve: () => void; reject: (e: unknown) => void }
-    | undefined;
-  let snapshotEnded: (() => void) | undefined;
-  const snapshotEnd = new Promise<void>((resolve) => {
-    snapshotEnded = resolve;
-  });
-  ws.on('message', (data: Buffer) => {
-    try {
-      const { field, tx, pingNonce } = scan(new Uint8Array(data));
-      // Capturing a large transaction takes a while: stay alive meanwhile (docs/protocol.md §11).
-      if (pingNonce !== undefined) send({ message: { case: 'pong', value: { nonce: pingNonce } } });
-      if (field === 5) snapshotEnded?.();
-      if (field >= 3 && field <= 7) send({ message: { case: 'credit', value: { frames: 1 } } });
-      if (tx) {
-        txFrames.push(tx);
-        if (!tx.hasMore) send({ message: { case: 'ack', value: { lsn: tx.commitLsn } } });
-        if (waiter?.until(tx)) waiter.resolve();
-      }
-    } catch (error) {
-      waiter?.reject(error);
-    }
-  });
-  ws.on('close', (code) => waiter?.reject(new Error(`socket closed with ${code}`)));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  send({
-    message: {
-      case: 'hello',
-      value: {
-        protocolVersions: [PROTOCOL_VERSION],
-        authToken: token,
-        clientId: 'big-1',
-        initialCredit: 4096,
-      },
-    },
-  });
-  return {
-    ws,
-    txFrames,
-    snapshotEnd,
-    /** Resolves when a Transaction frame satisfies `until`. */
-    next: (until: (f: TxFrame) => boolean) =>
-      new Promise<void>((resolve, reject) => {
-        waiter = { until, resolve, reject };
-      }),
-  };
-}
-
 it('delivers a 1M-row transaction atomically in consecutive frames with bounded workerd memory', async () => {
   const token = ((await (await fetch(`${worker.url}/dev/token?sub=u1`)).json()) as { token: string }).token;
-  const client = await connectScanner(token);
+  const client = await connectFrameScanner(worker.url, { clientId: 'big-1', token });
   await client.snapshotEnd;
   const baseline = workerdRss(worker.pid);
   let peak = baseline;
@@ -182,14 +75,14 @@ it('delivers a 1M-row transaction atomically in consecutive frames with bounded 
   /** Inserts `rows` rows in one transaction and waits for its last frame; returns its frames and the peak RSS. */
   const bigTransaction = async (rows: number, firstId: number) => {
     peak = workerdRss(worker.pid);
-    const from = client.txFrames.length;
+    const from = client.transactions.length;
     const delivered = client.next((f) => !f.hasMore);
     const started = performance.now();
     await sql.query(
       `INSERT INTO big SELECT g, repeat(md5(g::text), 6) FROM generate_series(${firstId}, ${firstId + rows - 1}) g`,
     );
     await delivered;
-    const frames = client.txFrames.slice(from);
+    const frames = client.transactions.slice(from);
     console.log(
       `[measure] ${rows} rows in one transaction: delivered ${((performance.now() - started) / 1000).toFixed(1)} s ` +
         `after the insert began, in ${frames.length} frames; workerd RSS peak ${(peak / 2 ** 20).toFixed(0)} MiB ` +
@@ -215,6 +108,6 @@ it('delivers a 1M-row transaction atomically in consecutive frames with bounded 
     expect(large.peak - small.peak).toBeLessThan(MAX_EXTRA_RSS_BYTES);
   } finally {
     clearInterval(sampler);
-    client.ws.close(1000);
+    client.close();
   }
 }, 600_000);

@@ -52,13 +52,18 @@ export function encodeRow(layout: LayoutView, tuple: Tuple, allowUnchanged = fal
   const values = source.map((at, i) =>
     encodeDatum(table.visibleTypes[i]!, tuple[at], allowUnchanged, () => `${describe(table)} column ${i}`),
   );
-  return create(RowSchema, { values });
+  return rowOf(values);
+}
+
+/** A Row message, built as the plain object `create(RowSchema, { values })` returns (hot path; see value-codec). */
+function rowOf(values: Value[]): Row {
+  return { $typeName: RowSchema.typeName, values } as Row;
 }
 
 /** Encodes a key row (primary key values in key order). */
 export function encodeKey(table: TableView, key: Tuple): Row {
   const values = key.map((d, i) => encodeDatum(table.keyTypes[i]!, d, false, () => `${describe(table)} key`));
-  return create(RowSchema, { values });
+  return rowOf(values);
 }
 
 /**
