@@ -1,8 +1,8 @@
 /**
  * `@vibestack/client` — keeps a PGlite database in sync with a VibeStack server (docs/protocol.md).
  *
- * This release holds the two halves a network shell connects: the sans-IO client session (`createClientSession`,
- * SPEC.md) and the PGlite apply layer (`createSyncStore`). The WebSocket shell, React bindings and CLI follow.
+ * `createSyncClient` is the entry point. Below it: the sans-IO client session (`createClientSession`, SPEC.md) and
+ * the PGlite apply layer (`createSyncStore`), for other shells. React bindings and the CLI follow.
  */
 
 export type { ClientSession } from './core/client-session.ts';
@@ -30,3 +30,6 @@ export type { StoredState } from './pglite/metadata.ts';
 // The local store over the application's PGlite.
 export type { PGliteLike, SyncStore, SyncStoreOptions } from './pglite/sync-store.ts';
 export { createSyncStore } from './pglite/sync-store.ts';
+// The client: keeps an app's PGlite in sync over a WebSocket.
+export type { SyncClient, SyncClientOptions, WebSocketFactory, WebSocketLike } from './sync-client.ts';
+export { createSyncClient } from './sync-client.ts';

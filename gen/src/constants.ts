@@ -6,6 +6,9 @@
 /** The WebSocket path of the sync endpoint. */
 export const SYNC_PATH = '/v1/sync';
 
+/** The query parameter of the sync URL naming the client id (`/v1/sync?client_id=…`, docs/protocol.md §2.1). */
+export const SYNC_CLIENT_ID_PARAM = 'client_id';
+
 /** The WebSocket subprotocol (`Sec-WebSocket-Protocol`) of protocol family v1. */
 export const SYNC_SUBPROTOCOL = 'vibestack.sync.v1';
 

@@ -1,0 +1,209 @@
+/**
+ * The network shell of the client: connects the sans-IO client session (`core/`) to a WebSocket and to the PGlite
+ * store (`pglite/`). It carries out the session's effects — open and close sockets, send frames, run timers, run
+ * apply works in local transactions and report their commits — and feeds every result back in. Works with the
+ * browser's `WebSocket` and with Node's (`ws`, or the global one on Node 22+).
+ */
+
+import {
+  ErrorCode,
+  type Lsn,
+  SYNC_CLIENT_ID_PARAM,
+  SYNC_PATH,
+  SYNC_SUBPROTOCOL,
+  SyncError,
+} from '@vibestack/proto';
+import { createClientSession } from './core/client-session.ts';
+import type { ClientEffect, ClientEvent, ClientStatus } from './core/client-types.ts';
+import { createSyncStore, type PGliteLike, type SyncStore } from './pglite/sync-store.ts';
+
+/** The part of the WebSocket API the shell uses (browser `WebSocket`, `ws`). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly protocol: string;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  addEventListener(type: 'error', listener: (event: unknown) => void): void;
+}
+
+/** A WebSocket constructor. */
+export type WebSocketFactory = new (url: string, protocols: string | string[]) => WebSocketLike;
+
+/** Options of {@link createSyncClient}. */
+export interface SyncClientOptions {
+  /** The server's base URL (`https://…` or `http://…`; `ws(s)://` also accepted). */
+  readonly url: string;
+  /** The app's PGlite instance (any storage and extensions). Synced tables and `_vibestack` metadata live in it. */
+  readonly db: PGliteLike;
+  /** A fixed token, or a function returning one (`fresh`: the last one was rejected or expired). */
+  readonly token: string | ((fresh: boolean) => string | Promise<string>);
+  /** The WebSocket constructor; default the global `WebSocket`. */
+  readonly WebSocket?: WebSocketFactory;
+  /** Receives the session's log lines; default none. */
+  readonly log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+/** A running sync client. */
+export interface SyncClient {
+  /** The current status (state, applied LSN, snapshot progress, last error). */
+  readonly status: ClientStatus;
+  /** Calls `listener` on every status change; returns the unsubscribe function. */
+  subscribe(listener: (status: ClientStatus) => void): () => void;
+  /** Resolves once the local database has committed everything up to `lsn` (or rejects when the client fails). */
+  waitForLsn(lsn: Lsn): Promise<void>;
+  /** Resolves when the client is LIVE (caught up with the server). */
+  whenLive(): Promise<void>;
+  /** Closes the connection and stops reconnecting. Resolves when no local transaction is running. */
+  stop(): Promise<void>;
+}
+
+function socketUrl(base: string, clientId: string): string {
+  const url = new URL(SYNC_PATH, base.replace(/^http/, 'ws'));
+  url.searchParams.set(SYNC_CLIENT_ID_PARAM, clientId);
+  return url.toString();
+}
+
+function frameBytes(data: unknown): Uint8Array | string {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new SyncError(ErrorCode.MALFORMED_FRAME, 'a WebSocket message of an unknown kind');
+}
+
+/**
+ * Starts keeping `db` in sync with the server at `url`.
+ *
+ * @example
+ * const db = await PGlite.create('idb://my-app');
+ * const client = await createSyncClient({ url: 'https://sync.example.com', db, token: () => getToken() });
+ * await client.whenLive();
+ */
+export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
+  const store: SyncStore = createSyncStore(options.db);
+  const { clientId, resume } = await store.open();
+  const session = createClientSession({ clientId, resume });
+  const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
+  if (Socket === undefined)
+    throw new TypeError('no WebSocket: pass options.WebSocket (e.g. the `ws` package)');
+
+  let status: ClientStatus = { state: session.state, appliedLsn: resume.appliedLsn };
+  const listeners = new Set<(s: ClientStatus) => void>();
+  let socket: WebSocketLike | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let applying: Promise<void> = Promise.resolve();
+
+  const feed = (event: ClientEvent): void => {
+    for (const effect of session.handle(event, Date.now())) carryOut(effect);
+  };
+
+  const connect = async (fresh: boolean): Promise<void> => {
+    let token: string;
+    try {
+      token = typeof options.token === 'string' ? options.token : await options.token(fresh);
+    } catch (error) {
+      // A token provider that failed (offline, auth server down) is retried with backoff like a failed connect.
+      options.log?.('warn', `getting a token failed: ${SyncError.from(error).message}`);
+      feed({ type: 'connect-failed' });
+      return;
+    }
+    const ws = new Socket(socketUrl(options.url, clientId), SYNC_SUBPROTOCOL);
+    ws.binaryType = 'arraybuffer';
+    socket = ws;
+    let opened = false;
+    ws.addEventListener('open', () => {
+      opened = true;
+      if (socket === ws) feed({ type: 'socket-open', subprotocol: ws.protocol, token });
+    });
+    ws.addEventListener('message', (event) => {
+      if (socket === ws) feed({ type: 'frame', data: frameBytes(event.data) });
+    });
+    ws.addEventListener('close', (event) => {
+      if (socket !== ws) return;
+      socket = undefined;
+      feed(
+        opened
+          ? { type: 'socket-closed', code: event.code, reason: event.reason }
+          : { type: 'connect-failed' },
+      );
+    });
+    ws.addEventListener('error', () => undefined); // a close event follows
+  };
+
+  const carryOut = (effect: ClientEffect): void => {
+    switch (effect.type) {
+      case 'connect':
+        void connect(effect.freshToken);
+        return;
+      case 'send':
+        socket?.send(effect.bytes);
+        return;
+      case 'close': {
+        const ws = socket;
+        socket = undefined;
+        ws?.close(effect.code, effect.reason);
+        return;
+      }
+      case 'set-timer':
+        clearTimeout(timer);
+        timer =
+          effect.at === undefined
+            ? undefined
+            : setTimeout(() => feed({ type: 'tick' }), Math.max(0, effect.at - Date.now()));
+        return;
+      case 'apply': {
+        const { id, work } = effect;
+        // Works run one after another; each answer goes back only after its local commit.
+        applying = applying.then(() =>
+          store.apply(work).then(
+            () => feed({ type: 'apply-done', id }),
+            (error: unknown) => feed({ type: 'apply-failed', id, error: SyncError.from(error) }),
+          ),
+        );
+        return;
+      }
+      case 'status':
+        status = effect.status;
+        for (const l of listeners) l(status);
+        return;
+      case 'log':
+        options.log?.(effect.level, effect.message);
+        return;
+    }
+  };
+
+  const waitUntil = (done: (s: ClientStatus) => boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (s: ClientStatus) => {
+        if (done(s)) {
+          listeners.delete(check);
+          resolve();
+        } else if (s.state === 'FAILED' || s.state === 'STOPPED') {
+          listeners.delete(check);
+          reject(s.error ?? new SyncError(ErrorCode.UNAVAILABLE, `the sync client is ${s.state}`));
+        }
+      };
+      listeners.add(check);
+      check(status);
+    });
+
+  feed({ type: 'start' });
+  return {
+    get status() {
+      return status;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    waitForLsn: (lsn) => waitUntil((s) => s.appliedLsn >= lsn),
+    whenLive: () => waitUntil((s) => s.state === 'LIVE'),
+    async stop() {
+      feed({ type: 'stop' });
+      clearTimeout(timer);
+      await applying;
+    },
+  };
+}
