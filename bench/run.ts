@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { clientBenchmark } from './client.bench.ts';
 import { codecBenchmark } from './codec.bench.ts';
 import { serverBenchmark } from './server.bench.ts';
 
@@ -16,7 +17,7 @@ export interface Benchmark {
   run(): Promise<Record<string, number | string>>;
 }
 
-const benchmarks: Benchmark[] = [codecBenchmark, serverBenchmark];
+const benchmarks: Benchmark[] = [codecBenchmark, serverBenchmark, clientBenchmark];
 const filter = process.argv[2];
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });
