@@ -180,6 +180,11 @@ export const SYNC_DO_TABLES = {
   client: 'sync_client',
   /** The client's latest initial sync, for resuming it after a disconnect (or a restart of workerd). */
   snapshot: 'sync_snapshot',
+  /**
+   * The checkpoint of the connected session while it is quiescent (absent otherwise), and the connection it
+   * belongs to: a SyncDO that hibernated with its WebSocket open restores the session from it when it wakes.
+   */
+  checkpoint: 'sync_checkpoint',
 } as const;
 
 /** The query parameter of the sync route (`SYNC_PATH` in @vibestack/proto) naming the client id: it picks the SyncDO. */

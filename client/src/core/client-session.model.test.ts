@@ -108,6 +108,9 @@ class Run {
   snapshotForgotten = false;
   /** The work in flight was handed out after a MUST_REFETCH (only such a snapshot commit ends the refetch). */
   issuedWhileRefetched = false;
+  /** MUST_REFETCH errors received so far, and how many there were when the work in flight was handed out. */
+  refetches = 0;
+  refetchesAtIssue = 0;
   readonly #world: ModelWorld;
   readonly #credit: number;
 
@@ -142,6 +145,7 @@ class Run {
       } else if (e.type === 'apply') {
         this.store.begin(e.id, e.work);
         this.issuedWhileRefetched = this.refetched;
+        this.refetchesAtIssue = this.refetches;
       } else if (e.type === 'close') {
         this.conn = undefined;
       } else if (e.type === 'send') {
@@ -189,8 +193,10 @@ class Run {
         const m = c.take();
         if (m.message.case === 'welcome' && m.message.value.mode === SyncMode.INITIAL)
           this.initialOpen = true;
-        if (m.message.case === 'error' && m.message.value.code === ErrorCode.MUST_REFETCH)
+        if (m.message.case === 'error' && m.message.value.code === ErrorCode.MUST_REFETCH) {
           this.refetched = true;
+          this.refetches++;
+        }
         this.feed({ type: 'frame', data: encodeServerFrame(m) });
         if (c.closed && this.conn === c) {
           this.conn = undefined;
@@ -204,7 +210,9 @@ class Run {
         const done = this.store.commit();
         if (work.kind === 'snapshot-commit') {
           this.initialOpen = false;
-          if (this.issuedWhileRefetched) this.refetched = false;
+          // A MUST_REFETCH that arrived after the work was handed out still stands (the session forgets the
+          // works of that connection): the next Hello says 0 either way.
+          if (this.issuedWhileRefetched && this.refetches === this.refetchesAtIssue) this.refetched = false;
         }
         if (work.kind === 'snapshot-begin' || work.kind === 'snapshot-chunks') this.snapshotForgotten = false;
         this.feed({ type: 'apply-done', id: done });

@@ -4,9 +4,15 @@
  * results in, and carries effects out: token checks, the client record in its SQLite storage, snapshot reads
  * from Postgres, change-log reads from the ReplicationDO.
  *
- * Limits of this version: the session lives in memory, so if workerd evicts the object while a socket is open
- * the socket is closed with UNAVAILABLE on its next message and the client resumes from its acknowledged LSN
- * (or, during an initial sync, from its snapshot cursor: the snapshot record is durable).
+ * Hibernation: the socket is accepted with `ctx.acceptWebSocket`, so workerd may evict an idle object while the
+ * socket stays open, and re-creates it for the next message, alarm or `notify`. After every `handle` the shell
+ * stores the session's checkpoint (`SYNC_DO_TABLES.checkpoint`) when the session is quiescent and deletes it
+ * otherwise, so a stored checkpoint is always the session's latest state. An object that wakes with a
+ * hibernated socket restores the session from it (loading the catalog, re-subscribing to the fan-out) before
+ * it handles the event; events arriving meanwhile wait in order. A woken object without a checkpoint (the
+ * session was not quiescent when workerd evicted the object) closes the socket with UNAVAILABLE, and the client
+ * resumes from its acknowledged LSN (or, during an initial sync, from its snapshot cursor: the
+ * snapshot record is durable).
  */
 
 import { DurableObject } from 'cloudflare:workers';
@@ -19,11 +25,12 @@ import { splitQualifiedName } from '../core/scope/scope-config.ts';
 import type {
   ClientRecord,
   RelationDescriptor,
+  SessionConfig,
   SessionEffect,
   SessionEvent,
   SyncSession,
 } from '../core/session/index.ts';
-import { createSyncSession } from '../core/session/index.ts';
+import { createSyncSession, parseSessionCheckpoint, restoreSyncSession } from '../core/session/index.ts';
 import type { XidSnapshot } from '../core/session/snapshot-visibility.ts';
 import { readRelations } from '../db/catalog.ts';
 import { quoteIdent, quoteTable } from '../db/quote.ts';
@@ -38,12 +45,31 @@ interface OpenSnapshot {
   readonly reader: SnapshotReader;
 }
 
+/** What a hibernatable socket carries across an eviction (`serializeAttachment`). */
+interface SocketAttachment {
+  readonly clientId: string;
+  /** Names the connection a stored checkpoint belongs to. */
+  readonly connectionId: string;
+}
+
+function attachmentOf(ws: WebSocket): SocketAttachment | undefined {
+  const a = ws.deserializeAttachment() as Partial<SocketAttachment> | null;
+  return typeof a?.clientId === 'string' && typeof a.connectionId === 'string'
+    ? { clientId: a.clientId, connectionId: a.connectionId }
+    : undefined;
+}
+
 export class SyncDO extends DurableObject<Env> {
   readonly #config: ServerConfig;
   readonly #verifier: TokenVerifier | undefined;
   #session: SyncSession | undefined;
   #socket: WebSocket | undefined;
   #clientId = '';
+  #connectionId = '';
+  /** The checkpoint stored for the session (its JSON), `undefined` when none is. */
+  #stored: string | undefined;
+  /** A restore in progress: events wait for it, in the order they arrived. */
+  #waking: Promise<void> | undefined;
   #snapshot: OpenSnapshot | undefined;
   #catalog: readonly RelationDescriptor[] | undefined;
 
@@ -61,6 +87,14 @@ export class SyncDO extends DurableObject<Env> {
       `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.snapshot} (client_id TEXT PRIMARY KEY, snapshot_id TEXT NOT NULL,
          fingerprint TEXT NOT NULL, xids TEXT NOT NULL, handoff_after_lsn TEXT NOT NULL)`,
     );
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.checkpoint} (client_id TEXT PRIMARY KEY,
+         connection_id TEXT NOT NULL, checkpoint TEXT NOT NULL)`,
+    );
+    const woken = ctx.getWebSockets().flatMap((ws) => attachmentOf(ws) ?? []);
+    if (woken.length > 0) {
+      console.log(`[sync ${woken[0]!.clientId}] SyncDO re-created with ${woken.length} hibernated socket(s)`);
+    }
   }
 
   #replication() {
@@ -69,36 +103,22 @@ export class SyncDO extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     const clientId = new URL(request.url).searchParams.get(SYNC_CLIENT_ID_PARAM) ?? '';
+    // A hibernated session of an earlier connection is restored first, so that it is replaced like any other.
+    await this.#wake();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    // Not `ctx.acceptWebSocket` (hibernation): the session lives in memory, and a hibernated object would wake
-    // without it — a quiet LIVE client (no frames for ~10 s) would silently stop receiving changes. An accepted
-    // socket keeps the object in memory while it is open. Hibernation needs a session that can be rebuilt from
-    // storage (see DESIGN.md, known limits).
-    server.accept();
-    server.addEventListener('message', (event) => this.#onMessage(server, event.data));
-    server.addEventListener('close', (event) => {
-      // Complete the close handshake (a client closing normally expects its close frame echoed).
-      try {
-        server.close(echoableCloseCode(event.code), event.reason);
-      } catch {
-        // Already closed.
-      }
-      void this.#onClose(server);
-    });
-    server.addEventListener('error', () => void this.#onClose(server));
+    this.ctx.acceptWebSocket(server);
+    const connectionId = crypto.randomUUID();
+    server.serializeAttachment({ clientId, connectionId } satisfies SocketAttachment);
     // One connection per client id: a newer one replaces the older (docs/protocol.md §2.1).
     if (this.#session && this.#socket) {
       this.#run(this.#session.handle({ type: 'replaced' }, Date.now()));
     }
+    this.#clearCheckpoint();
     this.#socket = server;
     this.#clientId = clientId;
-    this.#session = createSyncSession({
-      clientId,
-      scope: this.#config.scope,
-      serverAgent: 'vibestack-server/0.1.0',
-      heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
-    });
+    this.#connectionId = connectionId;
+    this.#session = createSyncSession(this.#sessionConfig(clientId));
     this.#feed({ type: 'open' });
     // The Worker only forwards upgrades that offer the subprotocol; select it.
     return new Response(null, {
@@ -108,22 +128,90 @@ export class SyncDO extends DurableObject<Env> {
     });
   }
 
-  #onMessage(ws: WebSocket, message: ArrayBuffer | string): void {
+  #sessionConfig(clientId: string): SessionConfig {
+    return {
+      clientId,
+      scope: this.#config.scope,
+      serverAgent: 'vibestack-server/0.1.0',
+      heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
+    };
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
+    await this.#wake();
     if (ws !== this.#socket || !this.#session) {
       // A replaced connection, or one whose session ended: the client resumes from its acknowledged LSN.
-      ws.close(closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
+      closeQuietly(ws, closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
       return;
     }
     this.#feed({ type: 'frame', data: message });
   }
 
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Complete the close handshake (a client closing normally expects its close frame echoed).
+    closeQuietly(ws, echoableCloseCode(code), reason);
+    await this.#onClose(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.#onClose(ws);
+  }
+
   async #onClose(ws: WebSocket): Promise<void> {
+    await this.#wake();
     if (ws !== this.#socket) return;
     this.#feed({ type: 'closed' });
     await this.#teardown();
   }
 
+  /**
+   * Restores the session of a hibernated socket, if there is one and no session is in memory. Concurrent
+   * callers share one restore and continue in the order they called.
+   */
+  async #wake(): Promise<void> {
+    if (this.#session) return;
+    this.#waking ??= this.#restore().finally(() => {
+      this.#waking = undefined;
+    });
+    await this.#waking;
+  }
+
+  async #restore(): Promise<void> {
+    const row = this.ctx.storage.sql
+      .exec<{ connection_id: string; checkpoint: string }>(
+        `SELECT connection_id, checkpoint FROM ${SYNC_DO_TABLES.checkpoint}`,
+      )
+      .toArray()[0];
+    const sockets = this.ctx.getWebSockets();
+    const ws = row && sockets.find((s) => attachmentOf(s)?.connectionId === row.connection_id);
+    const checkpoint = ws && parseSessionCheckpoint(parseJson(row.checkpoint));
+    const lost = () => {
+      this.#clearCheckpoint();
+      for (const s of sockets)
+        closeQuietly(s, closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
+    };
+    if (!ws || !checkpoint) return lost();
+    try {
+      // A session waiting for the Hello needs neither yet (its handshake loads the catalog and subscribes).
+      const live = checkpoint.state === 'LIVE';
+      const catalog = live ? await this.#loadCatalog() : [];
+      if (live) await this.#replication().subscribe(checkpoint.clientId);
+      const session = restoreSyncSession(this.#sessionConfig(checkpoint.clientId), checkpoint, catalog);
+      // Nothing awaits from here on: the events that waited run next, in order, before any new one.
+      this.#socket = ws;
+      this.#clientId = checkpoint.clientId;
+      this.#connectionId = row.connection_id;
+      this.#stored = row.checkpoint;
+      this.#session = session;
+      console.log(`[sync ${checkpoint.clientId}] session restored from its checkpoint`);
+    } catch (error) {
+      console.error('restoring the session failed', error);
+      lost();
+    }
+  }
+
   override async alarm(): Promise<void> {
+    await this.#wake();
     this.#feed({ type: 'tick' });
   }
 
@@ -132,6 +220,7 @@ export class SyncDO extends DurableObject<Env> {
    * client is connected (the ReplicationDO then drops the subscription).
    */
   async notify(batch: RawLogBatch): Promise<boolean> {
+    await this.#wake();
     if (!this.#session || !this.#socket) return false;
     this.#feed({ type: 'log-batch', batch: decodeLogBatch(batch) });
     return true;
@@ -140,6 +229,7 @@ export class SyncDO extends DurableObject<Env> {
   async #teardown(): Promise<void> {
     this.#session = undefined;
     this.#socket = undefined;
+    this.#clearCheckpoint();
     await this.#closeSnapshot();
     await this.ctx.storage.deleteAlarm();
     await this.#replication()
@@ -150,6 +240,33 @@ export class SyncDO extends DurableObject<Env> {
   #feed(event: SessionEvent): void {
     if (!this.#session) return;
     this.#run(this.#session.handle(event, Date.now()));
+    this.#saveCheckpoint();
+  }
+
+  /**
+   * Stores the session's checkpoint, or deletes the stored one when the session has none: a checkpoint older
+   * than the session's state would send frames again. Writes only what changed.
+   */
+  #saveCheckpoint(): void {
+    const checkpoint = this.#session?.checkpoint();
+    const json = checkpoint === undefined ? undefined : JSON.stringify(checkpoint);
+    if (json === this.#stored) return;
+    if (json === undefined) {
+      this.#clearCheckpoint();
+      return;
+    }
+    this.ctx.storage.sql.exec(
+      `INSERT OR REPLACE INTO ${SYNC_DO_TABLES.checkpoint} (client_id, connection_id, checkpoint) VALUES (?, ?, ?)`,
+      this.#clientId,
+      this.#connectionId,
+      json,
+    );
+    this.#stored = json;
+  }
+
+  #clearCheckpoint(): void {
+    this.ctx.storage.sql.exec(`DELETE FROM ${SYNC_DO_TABLES.checkpoint}`);
+    this.#stored = undefined;
   }
 
   #run(effects: readonly SessionEffect[]): void {
@@ -440,6 +557,24 @@ export class SyncDO extends DurableObject<Env> {
     } finally {
       await client.end();
     }
+  }
+}
+
+/** `JSON.parse`, or `undefined` for text that is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Closes a socket that may already be closed. */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closed.
   }
 }
 

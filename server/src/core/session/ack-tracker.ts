@@ -24,6 +24,18 @@ export class AckTracker {
     this.#maxAckable = resumeLsn;
   }
 
+  /** The state to continue from, or `undefined` while a persist is in flight (its answer would be lost). */
+  checkpoint(): { maxAckable: Lsn; last: Lsn } | undefined {
+    return this.#inFlight ? undefined : { maxAckable: this.#maxAckable, last: this.#last };
+  }
+
+  /** Continues from a {@link checkpoint}. */
+  restore(state: { maxAckable: Lsn; last: Lsn }): void {
+    this.#maxAckable = state.maxAckable;
+    this.#last = state.last;
+    this.#inFlight = false;
+  }
+
   /** A frame the client may Ack after was sent. */
   sent(lsn: Lsn): void {
     this.#maxAckable = maxLsn(this.#maxAckable, lsn);

@@ -7,6 +7,15 @@ export { WRITES_DISABLED_MESSAGE } from './mutations.ts';
 // What the shell fills in.
 export type { ColumnDescriptor, ForeignKeyDescriptor, RelationDescriptor } from './relation-descriptor.ts';
 export { buildRelation, orderByForeignKeys } from './relation-descriptor.ts';
+export type {
+  HelloCheckpoint,
+  LiveCheckpoint,
+  LogCheckpoint,
+  RelationsCheckpoint,
+  SessionCheckpoint,
+  TableCheckpoint,
+} from './session-checkpoint.ts';
+export { parseSessionCheckpoint, SESSION_CHECKPOINT_VERSION } from './session-checkpoint.ts';
 // Defaults and building blocks.
 export {
   DEFAULT_CHANGES_PER_FRAME,
@@ -33,4 +42,4 @@ export { decodeSnapshotCursor, encodeSnapshotCursor, MAX_CURSOR_BYTES } from './
 export type { XidSnapshot } from './snapshot-visibility.ts';
 export { isHandoffTransaction, isVisibleInSnapshot } from './snapshot-visibility.ts';
 export type { SyncSession } from './sync-session.ts';
-export { createSyncSession } from './sync-session.ts';
+export { createSyncSession, restoreSyncSession } from './sync-session.ts';

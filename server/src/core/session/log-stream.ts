@@ -23,6 +23,7 @@ import type { TableShape, Tuple } from '../change.ts';
 import { type ClientChange, resolveRowFetch, transformChange } from '../scope/index.ts';
 import { changeFieldSize, frameTransaction } from './framing.ts';
 import { encodeChange, tablesOf } from './row-codec.ts';
+import type { LogCheckpoint } from './session-checkpoint.ts';
 import type { LogBatch, LogTransaction } from './session-types.ts';
 import type { HandoffStart } from './snapshot-stream.ts';
 import { isVisibleInSnapshot } from './snapshot-visibility.ts';
@@ -91,6 +92,36 @@ export class LogStream {
     this.#catchingUp = mode === 'catch-up';
     this.#handoff = typeof mode === 'object' ? mode.handoff : undefined;
     this.#settle();
+  }
+
+  /**
+   * The position to continue from (see `SessionCheckpoint`), or `undefined` unless the stream is live and idle:
+   * no read or row fetch outstanding, no transaction half-sent, no handoff or catch-up in progress.
+   */
+  checkpoint(): LogCheckpoint | undefined {
+    const idle = this.#reading === undefined && this.#pending === undefined && this.#partial === undefined;
+    if (!this.#active || !idle || this.#handoff !== undefined || this.#catchingUp) return undefined;
+    return {
+      cursor: this.#cursor.toString(),
+      head: this.#head.toString(),
+      floor: this.#floor.toString(),
+      lastQueuedLsn: this.#lastQueuedLsn.toString(),
+      progressDue: this.#progressDue,
+      lastProgressAt: Number.isFinite(this.#lastProgressAt) ? this.#lastProgressAt : null,
+      nextRequestId: this.#nextRequestId,
+    };
+  }
+
+  /** Continues live from a {@link checkpoint} (instead of `start`). */
+  restore(cp: LogCheckpoint): void {
+    this.#active = true;
+    this.#cursor = BigInt(cp.cursor);
+    this.#head = BigInt(cp.head);
+    this.#floor = BigInt(cp.floor);
+    this.#lastQueuedLsn = BigInt(cp.lastQueuedLsn);
+    this.#progressDue = cp.progressDue;
+    this.#lastProgressAt = cp.lastProgressAt ?? Number.NEGATIVE_INFINITY;
+    this.#nextRequestId = cp.nextRequestId;
   }
 
   /** The log's head or floor moved. */

@@ -31,15 +31,49 @@ export interface StartParams {
   readonly now: () => number;
 }
 
-/** A started session: its Welcome, state and streams. */
-export interface Started {
-  readonly welcome: ServerMessage;
-  readonly state: SessionState;
+/** The streams of a session past its handshake. */
+export interface Streams {
   readonly outbox: Outbox;
   readonly log: LogStream;
   readonly snapshot: SnapshotStream | undefined;
+}
+
+/** A started session: its Welcome, state and streams. */
+export interface Started extends Streams {
+  readonly welcome: ServerMessage;
+  readonly state: SessionState;
   /** Starts the streams; call it after sending the Welcome. */
   begin(): void;
+}
+
+/** What the streams share with the session (see `StreamContext`). */
+export function streamContext(p: {
+  readonly config: ResolvedSessionConfig;
+  readonly maxFrameBytes: number;
+  readonly views: TableViews;
+  readonly outbox: Outbox;
+  readonly claims: JwtClaims;
+  readonly emit: (effect: SessionEffect) => void;
+  readonly now: () => number;
+}): StreamContext {
+  const c = p.config;
+  return {
+    views: p.views,
+    outbox: p.outbox,
+    claims: p.claims,
+    limits: {
+      maxFrameBytes: p.maxFrameBytes,
+      maxRowsPerChunk: c.maxRowsPerChunk,
+      snapshotReadRows: Math.max(c.snapshotReadRows, c.maxRowsPerChunk),
+      maxChangesPerFrame: c.maxChangesPerFrame,
+      maxQueuedFrames: c.maxQueuedFrames,
+      lowWater: Math.max(1, Math.floor(c.maxQueuedFrames / 2)),
+      logReadLimit: c.logReadLimit,
+      progressIntervalMs: c.progressIntervalMs,
+    },
+    emit: p.emit,
+    now: p.now,
+  };
 }
 
 /** Builds the Welcome and the mode's streams. */
@@ -60,23 +94,7 @@ export function startSession(p: StartParams): Started {
     nowMs: p.now(),
   });
   const outbox = new Outbox(initialCredit(p.hello));
-  const ctx: StreamContext = {
-    views: p.views,
-    outbox,
-    claims: p.claims,
-    limits: {
-      maxFrameBytes: p.maxFrameBytes,
-      maxRowsPerChunk: c.maxRowsPerChunk,
-      snapshotReadRows: Math.max(c.snapshotReadRows, c.maxRowsPerChunk),
-      maxChangesPerFrame: c.maxChangesPerFrame,
-      maxQueuedFrames: c.maxQueuedFrames,
-      lowWater: Math.max(1, Math.floor(c.maxQueuedFrames / 2)),
-      logReadLimit: c.logReadLimit,
-      progressIntervalMs: c.progressIntervalMs,
-    },
-    emit: p.emit,
-    now: p.now,
-  };
+  const ctx = streamContext({ ...p, outbox });
   const initial = p.mode === SyncMode.INITIAL;
   let snapshot: SnapshotStream | undefined;
   const log = new LogStream(
@@ -112,7 +130,7 @@ export type StreamEvent = Extract<
  * Passes a shell answer to the stream that asked for it.
  * @returns false when no stream waits for it (a stale answer, e.g. after a reconnect in the shell).
  */
-export function feedStreams(s: Started | undefined, ev: StreamEvent): boolean {
+export function feedStreams(s: Streams | undefined, ev: StreamEvent): boolean {
   if (s === undefined) return false;
   switch (ev.type) {
     case 'snapshot-started':

@@ -8,6 +8,8 @@
  * - after the stream start, transactions arrive in increasing LSN order, each at most once, above the resume
  *   point, as a prefix of the transactions that concern the user — all of them once the client catches up;
  * - a client that catches up holds exactly the server rows its user may see.
+ * At random points (and, in some runs, between every step of the catch-up) the driver hibernates: the session is
+ * replaced by one restored from its checkpoint through JSON, when it has one; every property above still holds.
  */
 
 import { create } from '@bufbuild/protobuf';
@@ -31,6 +33,7 @@ type Action =
   | { a: 'text' }
   | { a: 'empty' }
   | { a: 'wait'; ms: number }
+  | { a: 'hibernate' }
   | { a: 'append'; n: number; push: boolean; overlap: number };
 
 const actions: fc.Arbitrary<Action[]> = fc.array(
@@ -59,6 +62,7 @@ const actions: fc.Arbitrary<Action[]> = fc.array(
       weight: 3,
       arbitrary: fc.record({ a: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 20_000 }) }),
     },
+    { weight: 4, arbitrary: fc.constant({ a: 'hibernate' as const }) },
     {
       weight: 6,
       arbitrary: fc.record({
@@ -90,12 +94,26 @@ const scenario = fc.record({
     { nil: undefined },
   ),
   actions,
+  /** Hibernate (when possible) between every step of the final catch-up. */
+  hibernateInCatchUp: fc.boolean(),
 });
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 /** Outcomes over all runs, to show the test reaches the interesting states. */
-const seen = { closedByError: 0, live: 0, transactions: 0, handoffRuns: 0, misbehaved: 0, partsSent: 0 };
+const seen = {
+  closedByError: 0,
+  live: 0,
+  transactions: 0,
+  handoffRuns: 0,
+  misbehaved: 0,
+  partsSent: 0,
+  /** Runs with at least one restore, and restores in all. */
+  restoredRuns: 0,
+  restores: 0,
+  /** Runs in which a restored session went on to send a transaction. */
+  sentAfterRestore: 0,
+};
 
 function run(s: Scenario): void {
   // Build the log and the server states along it.
@@ -164,6 +182,13 @@ function run(s: Scenario): void {
   let misbehaved = false;
   let lastClientFrame = T0;
   let mutationId = 0n;
+  let restores = 0;
+  let sentAtFirstRestore: number | undefined;
+  const hibernate = () => {
+    if (!d.hibernate()) return;
+    restores++;
+    sentAtFirstRestore ??= d.sent.length;
+  };
   const deliver = () => {
     for (; sentSeen < d.sent.length; sentSeen++) client.receive(d.sent[sentSeen]!);
   };
@@ -267,6 +292,9 @@ function run(s: Scenario): void {
       case 'append':
         append(act.n, act.push, act.overlap);
         break;
+      case 'hibernate':
+        hibernate();
+        break;
     }
   }
 
@@ -275,6 +303,7 @@ function run(s: Scenario): void {
   if (open()) {
     append(txns.length, false);
     for (let i = 0; i < 200 && open(); i++) {
+      if (s.hibernateInCatchUp) hibernate();
       const before = d.sent.length;
       const grant = Math.min(64, 65_535 - client.credit);
       if (grant > 0) {
@@ -302,6 +331,13 @@ function run(s: Scenario): void {
   seen.closedByError += errorAt >= 0 ? 1 : 0;
   seen.misbehaved += misbehaved ? 1 : 0;
   seen.transactions += client.received.length;
+  seen.restores += restores;
+  seen.restoredRuns += restores > 0 ? 1 : 0;
+  seen.sentAfterRestore +=
+    sentAtFirstRestore !== undefined &&
+    d.sent.slice(sentAtFirstRestore).some((m) => m.message.case === 'transaction')
+      ? 1
+      : 0;
   // A transaction sent in parts: a frame with has_more that a log read's chunk budget ended.
   seen.partsSent +=
     s.chunking !== undefined &&
@@ -340,5 +376,7 @@ describe('sync session (model-based)', () => {
     expect(seen.handoffRuns).toBeGreaterThan(10);
     expect(seen.transactions).toBeGreaterThan(250);
     expect(seen.partsSent).toBeGreaterThan(10);
+    expect(seen.restoredRuns).toBeGreaterThan(80);
+    expect(seen.sentAfterRestore).toBeGreaterThan(25);
   });
 });

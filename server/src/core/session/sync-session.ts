@@ -20,14 +20,18 @@ import {
   ServerMessageSchema,
   SyncError,
 } from '@vibestack/proto';
+import type { JwtClaims } from '../auth/index.ts';
 import { AckTracker } from './ack-tracker.ts';
 import { closeFor, fatalErrorMessage } from './error-frame.ts';
 import { negotiatedFrameBytes } from './handshake.ts';
 import { type AcceptedHello, HandshakeFlow } from './handshake-flow.ts';
 import { heartbeatDeadline, heartbeatDue } from './heartbeat.ts';
 import { rejectMutations, resultsMessage } from './mutations.ts';
+import type { RelationDescriptor } from './relation-descriptor.ts';
+import { SESSION_CHECKPOINT_VERSION, type SessionCheckpoint } from './session-checkpoint.ts';
 import { type ResolvedSessionConfig, resolveSessionConfig } from './session-config.ts';
-import { feedStreams, type Started, startSession } from './session-start.ts';
+import { restoreStreams } from './session-restore.ts';
+import { feedStreams, type Streams, startSession } from './session-start.ts';
 import type { SessionConfig, SessionEffect, SessionEvent, SessionState } from './session-types.ts';
 import { TableViews } from './table-views.ts';
 
@@ -36,6 +40,13 @@ export interface SyncSession {
   readonly state: SessionState;
   /** Feeds one event in at time `now` (ms since 1970) and returns the effects to carry out, in order. */
   handle(event: SessionEvent, now: number): SessionEffect[];
+  /**
+   * The state to continue this connection from in another process ({@link restoreSyncSession}), or `undefined`
+   * unless the session is quiescent: waiting for the Hello, or LIVE with nothing queued, no read, row fetch or
+   * Ack persist outstanding and no transaction half-sent. A shell that may lose the session (hibernation) stores it after every `handle` and
+   * discards the stored one whenever this is `undefined`: an older checkpoint would send frames again.
+   */
+  checkpoint(): SessionCheckpoint | undefined;
 }
 
 /**
@@ -49,6 +60,29 @@ export interface SyncSession {
  */
 export function createSyncSession(config: SessionConfig): SyncSession {
   return new Session(resolveSessionConfig(config));
+}
+
+/**
+ * Recreates a session from its {@link SyncSession.checkpoint}, with the current catalog: it continues exactly as
+ * the checkpointed one would (same frames, relation ids, timers). A table whose Relation changed meanwhile gets
+ * the new Relation before its next change.
+ *
+ * @example
+ * const cp = parseSessionCheckpoint(JSON.parse(stored));
+ * const session = cp && restoreSyncSession({ clientId, scope }, cp, catalog);
+ * @throws RangeError when the checkpoint is of another client id.
+ */
+export function restoreSyncSession(
+  config: SessionConfig,
+  checkpoint: SessionCheckpoint,
+  catalog: readonly RelationDescriptor[],
+): SyncSession {
+  if (checkpoint.clientId !== config.clientId) {
+    throw new RangeError(`checkpoint of client ${checkpoint.clientId}, not ${config.clientId}`);
+  }
+  const session = new Session(resolveSessionConfig(config));
+  session.restore(checkpoint, catalog);
+  return session;
 }
 
 const violation = (message: string) => new SyncError(ErrorCode.PROTOCOL_VIOLATION, message);
@@ -72,7 +106,8 @@ class Session implements SyncSession {
     this.#emit({ type: 'persist-ack', clientId: this.#config.clientId, lsn }),
   );
   #lastMutationId = 0n;
-  #streams: Started | undefined;
+  #claims: JwtClaims | undefined;
+  #streams: Streams | undefined;
 
   constructor(config: ResolvedSessionConfig) {
     this.#config = config;
@@ -82,6 +117,70 @@ class Session implements SyncSession {
 
   get state(): SessionState {
     return this.#state;
+  }
+
+  checkpoint(): SessionCheckpoint | undefined {
+    if (this.#state === 'AWAIT_HELLO') {
+      if (this.#timerAt === undefined) return undefined; // not opened yet
+      return {
+        version: SESSION_CHECKPOINT_VERSION,
+        state: 'AWAIT_HELLO',
+        clientId: this.#config.clientId,
+        openedAt: this.#openedAt,
+        timerAt: this.#timerAt,
+      };
+    }
+    const s = this.#streams;
+    if (this.#state !== 'LIVE' || s === undefined || s.outbox.length > 0 || this.#claims === undefined)
+      return undefined;
+    const log = s.log.checkpoint();
+    const acks = this.#acks.checkpoint();
+    if (log === undefined || acks === undefined) return undefined;
+    return {
+      version: SESSION_CHECKPOINT_VERSION,
+      state: 'LIVE',
+      clientId: this.#config.clientId,
+      claims: this.#claims,
+      frameLimit: this.#frameLimit,
+      timerAt: this.#timerAt ?? null,
+      lastSentAt: this.#lastSentAt,
+      lastReceivedAt: this.#lastReceivedAt,
+      pingNonce: this.#pingNonce.toString(),
+      expiresAt: this.#expiresAt ?? null,
+      acks: { maxAckable: acks.maxAckable.toString(), last: acks.last.toString() },
+      lastMutationId: this.#lastMutationId.toString(),
+      credit: s.outbox.credit,
+      log,
+      relations: this.#views.checkpoint(),
+    };
+  }
+
+  /** Continues from a checkpoint (see {@link restoreSyncSession}); called once, on a fresh session. */
+  restore(cp: SessionCheckpoint, catalog: readonly RelationDescriptor[]): void {
+    if (cp.state === 'AWAIT_HELLO') {
+      this.#openedAt = cp.openedAt;
+      this.#timerAt = cp.timerAt;
+      return;
+    }
+    this.#views.setCatalog(catalog);
+    this.#views.restore(cp.relations);
+    this.#claims = cp.claims;
+    this.#frameLimit = cp.frameLimit;
+    this.#timerAt = cp.timerAt ?? undefined;
+    this.#lastSentAt = cp.lastSentAt;
+    this.#lastReceivedAt = cp.lastReceivedAt;
+    this.#pingNonce = BigInt(cp.pingNonce);
+    this.#expiresAt = cp.expiresAt ?? undefined;
+    this.#acks.restore({ maxAckable: BigInt(cp.acks.maxAckable), last: BigInt(cp.acks.last) });
+    this.#lastMutationId = BigInt(cp.lastMutationId);
+    this.#streams = restoreStreams({
+      config: this.#config,
+      checkpoint: cp,
+      views: this.#views,
+      emit: (effect) => this.#emit(effect),
+      now: () => this.#now,
+    });
+    this.#state = 'LIVE';
   }
 
   handle(event: SessionEvent, now: number): SessionEffect[] {
@@ -210,6 +309,7 @@ class Session implements SyncSession {
     this.#lastMutationId = record?.lastMutationId ?? 0n;
     this.#frameLimit = negotiatedFrameBytes(hello, this.#config.maxFrameBytes);
     if (typeof claims.exp === 'number') this.#expiresAt = claims.exp * 1000 + this.#config.tokenLeewayMs;
+    this.#claims = claims;
     const started = startSession({
       ...accepted,
       config: this.#config,
@@ -256,7 +356,7 @@ class Session implements SyncSession {
     this.#drain(s);
   }
 
-  #drain(s: Started): void {
+  #drain(s: Streams): void {
     for (let f = s.outbox.next(); f !== undefined; f = s.outbox.next()) {
       this.#send(f.message, true);
       if (f.ackable !== undefined) this.#acks.sent(f.ackable);

@@ -24,6 +24,7 @@ import {
   visibleColumns,
 } from '../scope/index.ts';
 import { buildRelation, type RelationDescriptor } from './relation-descriptor.ts';
+import { type RelationsCheckpoint, relationFingerprint, type TableCheckpoint } from './session-checkpoint.ts';
 
 /** One synced table as this connection sees it. */
 export interface TableView {
@@ -53,7 +54,12 @@ interface Entry {
   bytes: Uint8Array;
   /** The encoded Relation last sent on this connection (the same array once it is current). */
   sent: Uint8Array | undefined;
+  /** {@link relationFingerprint} of `sent`. */
+  sentFingerprint: string | null;
 }
+
+/** Stands for a Relation sent before a restore that differs from the current one: it is sent again. */
+const OUTDATED = new Uint8Array(0);
 
 function encodeRelation(relation: Relation): Uint8Array {
   return encodeServerFrame(create(ServerMessageSchema, { message: { case: 'relation', value: relation } }));
@@ -69,6 +75,8 @@ export class TableViews {
   #catalog = new Map<number, RelationDescriptor>();
   readonly #entries = new Map<number, Entry>();
   readonly #layouts = new Map<number, LayoutView>();
+  /** Restored tables not in the catalog (yet): their relation ids stay reserved. */
+  readonly #dormant = new Map<number, TableCheckpoint>();
   #nextRelationId = 1;
 
   constructor(scope: ScopeConfig) {
@@ -102,9 +110,36 @@ export class TableViews {
     const d = this.#catalog.get(relationOid);
     const scope = d === undefined ? undefined : tableScopeOf(this.#scope, d.schema, d.name);
     if (d === undefined || scope === undefined) return undefined;
-    const view = this.#build(d, scope, this.#nextRelationId++);
-    this.#entries.set(relationOid, { view, bytes: encodeRelation(view.relation), sent: undefined });
+    const restored = this.#dormant.get(relationOid);
+    this.#dormant.delete(relationOid);
+    const view = this.#build(d, scope, restored?.relationId ?? this.#nextRelationId++);
+    const bytes = encodeRelation(view.relation);
+    const fingerprint = restored?.sent ?? null;
+    const sent =
+      fingerprint === null ? undefined : fingerprint === relationFingerprint(bytes) ? bytes : OUTDATED;
+    this.#entries.set(relationOid, { view, bytes, sent, sentFingerprint: fingerprint });
     return view;
+  }
+
+  /** The relation ids given out and which Relation each table's client has (see `SessionCheckpoint`). */
+  checkpoint(): RelationsCheckpoint {
+    const tables: TableCheckpoint[] = [...this.#dormant.values()];
+    for (const [relationOid, e] of this.#entries) {
+      tables.push({ relationOid, relationId: e.view.relationId, sent: e.sentFingerprint });
+    }
+    return { nextRelationId: this.#nextRelationId, tables };
+  }
+
+  /**
+   * Continues a restored connection (call after `setCatalog`): each table keeps its relation id, and its Relation
+   * is sent again before its next use only when the current one encodes differently from the one sent.
+   */
+  restore(cp: RelationsCheckpoint): void {
+    this.#nextRelationId = cp.nextRelationId;
+    for (const t of cp.tables) {
+      this.#dormant.set(t.relationOid, t);
+      this.table(t.relationOid);
+    }
   }
 
   /** The `Relation` to send before `view` is used, or `undefined` when this connection has the current one. */
@@ -114,6 +149,7 @@ export class TableViews {
     // A rebuilt descriptor that encodes the same as the one sent needs no new Relation (§5 rule 3).
     const unchanged = entry.sent !== undefined && sameBytes(entry.sent, entry.bytes);
     entry.sent = entry.bytes;
+    entry.sentFingerprint = relationFingerprint(entry.bytes);
     return unchanged ? undefined : entry.view.relation;
   }
 

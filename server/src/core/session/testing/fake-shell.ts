@@ -19,6 +19,7 @@ import {
 import type { JwtClaims } from '../../auth/index.ts';
 import type { Tuple } from '../../change.ts';
 import type { RelationDescriptor } from '../relation-descriptor.ts';
+import { parseSessionCheckpoint } from '../session-checkpoint.ts';
 import type {
   ClientRecord,
   LogTransaction,
@@ -27,7 +28,7 @@ import type {
   SessionEvent,
 } from '../session-types.ts';
 import type { XidSnapshot } from '../snapshot-visibility.ts';
-import { createSyncSession, type SyncSession } from '../sync-session.ts';
+import { createSyncSession, restoreSyncSession, type SyncSession } from '../sync-session.ts';
 import { CATALOG, SCOPE, SHAPES } from './fixtures.ts';
 
 /** Everything the fake shell answers from. */
@@ -86,7 +87,8 @@ const keyNum = (t: Tuple) => Number(t[0]);
 
 /** Drives a session against a {@link World}. */
 export class Driver {
-  readonly session: SyncSession;
+  session: SyncSession;
+  readonly config: SessionConfig;
   readonly world: World;
   now = T0;
   readonly sent: ServerMessage[] = [];
@@ -99,7 +101,21 @@ export class Driver {
 
   constructor(world: World = emptyWorld(), config: Partial<SessionConfig> = {}) {
     this.world = world;
-    this.session = createSyncSession({ clientId: CLIENT_ID, scope: SCOPE, ...config });
+    this.config = { clientId: CLIENT_ID, scope: SCOPE, ...config };
+    this.session = createSyncSession(this.config);
+  }
+
+  /**
+   * What a hibernating shell does: replaces the session by one restored from its checkpoint, passed through JSON
+   * (as storage would). Returns false, and keeps the session, when it has no checkpoint.
+   */
+  hibernate(): boolean {
+    const cp = this.session.checkpoint();
+    if (cp === undefined) return false;
+    const stored = parseSessionCheckpoint(JSON.parse(JSON.stringify(cp)));
+    if (stored === undefined) throw new Error('the checkpoint did not survive JSON');
+    this.session = restoreSyncSession(this.config, stored, this.world.catalog);
+    return true;
   }
 
   /** Handles an event and, transitively, the answers to the effects it produced. */
