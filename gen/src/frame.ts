@@ -13,7 +13,11 @@ import { SyncError } from './sync-error.ts';
 /** What a WebSocket delivers: binary data or a string (a text frame). */
 export type FrameData = ArrayBuffer | ArrayBufferView | string;
 
-function bytesOf(data: FrameData, maxFrameBytes: number): Uint8Array {
+/**
+ * The bytes of a received frame, checked before any decoding: a text frame is MALFORMED_FRAME, one over
+ * `maxFrameBytes` is FRAME_TOO_LARGE. For decoders other than the ones here (e.g. a client's fast reader).
+ */
+export function frameBytes(data: FrameData, maxFrameBytes: number): Uint8Array {
   if (typeof data === 'string') {
     throw new SyncError(
       ErrorCode.MALFORMED_FRAME,
@@ -46,7 +50,7 @@ function decode<T>(parse: () => T, what: string): T {
  * @throws SyncError MALFORMED_FRAME (text frame, bad protobuf) or FRAME_TOO_LARGE.
  */
 export function decodeClientFrame(data: FrameData, maxFrameBytes: number): ClientMessage {
-  const bytes = bytesOf(data, maxFrameBytes);
+  const bytes = frameBytes(data, maxFrameBytes);
   return decode(() => fromBinary(ClientMessageSchema, bytes), 'ClientMessage');
 }
 
@@ -55,7 +59,7 @@ export function decodeClientFrame(data: FrameData, maxFrameBytes: number): Clien
  * @throws SyncError MALFORMED_FRAME (text frame, bad protobuf) or FRAME_TOO_LARGE.
  */
 export function decodeServerFrame(data: FrameData, maxFrameBytes: number): ServerMessage {
-  const bytes = bytesOf(data, maxFrameBytes);
+  const bytes = frameBytes(data, maxFrameBytes);
   return decode(() => fromBinary(ServerMessageSchema, bytes), 'ServerMessage');
 }
 

@@ -9,7 +9,13 @@ export * from './constants.ts';
 // Framing (the fast path is byte-identical to toBinary).
 export { fastChangeSize, fastEncodeServerFrame, fastRowSize } from './fast-encode.ts';
 export type { FrameData } from './frame.ts';
-export { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame } from './frame.ts';
+export {
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeServerFrame,
+  frameBytes,
+} from './frame.ts';
 // The generated messages.
 export * from './gen/vibestack/sync/v1/envelope_pb.ts';
 export * from './gen/vibestack/sync/v1/error_pb.ts';

@@ -13,6 +13,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import {
   ErrorCode,
   type FrameData,
+  frameBytes,
   type ServerMessage,
   ServerMessageSchema,
   SyncError,
@@ -449,19 +450,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
  * @throws SyncError MALFORMED_FRAME (text frame, bad protobuf) or FRAME_TOO_LARGE.
  */
 export function decodeServerFrameFast(data: FrameData, maxFrameBytes: number): ServerMessage {
-  if (typeof data === 'string') {
-    throw new SyncError(ErrorCode.MALFORMED_FRAME, 'text frames are not part of the protocol');
-  }
-  const bytes =
-    data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (bytes.byteLength > maxFrameBytes) {
-    throw new SyncError(
-      ErrorCode.FRAME_TOO_LARGE,
-      `frame of ${bytes.byteLength} bytes exceeds the limit of ${maxFrameBytes} bytes`,
-    );
-  }
+  const bytes = frameBytes(data, maxFrameBytes);
   try {
     return decodeServerMessage(bytes);
   } catch (cause) {
