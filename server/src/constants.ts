@@ -175,6 +175,12 @@ export const FANOUT_MAX_TRANSACTIONS = 64;
  */
 export const LOG_READ_MAX_CHUNKS = 4;
 
+/**
+ * A SyncDO saves its session checkpoint (for hibernation) this long after the session's last event, in ms. Far
+ * below workerd's ~10 s idle time before it evicts a hibernatable object.
+ */
+export const CHECKPOINT_DELAY_MS = 1_000;
+
 /** SQLite tables of a SyncDO. */
 export const SYNC_DO_TABLES = {
   client: 'sync_client',

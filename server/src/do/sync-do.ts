@@ -18,7 +18,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { closeCodeForError, ErrorCode, SYNC_SUBPROTOCOL, SyncError } from '@vibestack/proto';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
-import { REPLICATION_DO_NAME, SYNC_CLIENT_ID_PARAM, SYNC_DO_TABLES } from '../constants.ts';
+import {
+  CHECKPOINT_DELAY_MS,
+  REPLICATION_DO_NAME,
+  SYNC_CLIENT_ID_PARAM,
+  SYNC_DO_TABLES,
+} from '../constants.ts';
 import { createHs256Verifier, type TokenVerifier } from '../core/auth/index.ts';
 import type { Tuple } from '../core/change.ts';
 import { splitQualifiedName } from '../core/scope/scope-config.ts';
@@ -70,6 +75,8 @@ export class SyncDO extends DurableObject<Env> {
   #stored: string | undefined;
   /** A restore in progress: events wait for it, in the order they arrived. */
   #waking: Promise<void> | undefined;
+  /** The pending {@link SyncDO.#scheduleCheckpoint} save. */
+  #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
   #snapshot: OpenSnapshot | undefined;
   #catalog: readonly RelationDescriptor[] | undefined;
 
@@ -240,7 +247,22 @@ export class SyncDO extends DurableObject<Env> {
   #feed(event: SessionEvent): void {
     if (!this.#session) return;
     this.#run(this.#session.handle(event, Date.now()));
-    this.#saveCheckpoint();
+    this.#scheduleCheckpoint();
+  }
+
+  /**
+   * Saves the checkpoint once the session has been left alone for CHECKPOINT_DELAY_MS, not after every event: a
+   * storage write holds back the frames sent in the same event until it is durable (output gate), and writing on
+   * every notify, Credit and Ack multiplied the latency of busy objects. This is safe because workerd evicts a
+   * hibernatable object only after ~10 s without events and never while a timer is pending: a session can only
+   * hibernate after its last save, so the stored checkpoint is its state then (or absent).
+   */
+  #scheduleCheckpoint(): void {
+    if (this.#checkpointTimer !== undefined) clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = undefined;
+      this.#saveCheckpoint();
+    }, CHECKPOINT_DELAY_MS);
   }
 
   /**
