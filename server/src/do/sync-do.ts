@@ -5,9 +5,10 @@
  * from Postgres, change-log reads from the ReplicationDO.
  *
  * Hibernation: the socket is accepted with `ctx.acceptWebSocket`, so workerd may evict an idle object while the
- * socket stays open, and re-creates it for the next message, alarm or `notify`. After every `handle` the shell
- * stores the session's checkpoint (`SYNC_DO_TABLES.checkpoint`) when the session is quiescent and deletes it
- * otherwise, so a stored checkpoint is always the session's latest state. An object that wakes with a
+ * socket stays open, and re-creates it for the next message, alarm or `notify`. Once a session has had no event
+ * for CHECKPOINT_DELAY_MS the shell stores its checkpoint (`SYNC_DO_TABLES.checkpoint`) when it is quiescent and
+ * deletes it otherwise; an object is never evicted sooner, so a restored checkpoint is always the session's
+ * latest state. An object that wakes with a
  * hibernated socket restores the session from it (loading the catalog, re-subscribing to the fan-out) before
  * it handles the event; events arriving meanwhile wait in order. A woken object without a checkpoint (the
  * session was not quiescent when workerd evicted the object) closes the socket with UNAVAILABLE, and the client
