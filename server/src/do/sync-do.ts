@@ -239,7 +239,10 @@ export class SyncDO extends DurableObject<Env> {
     this.#socket = undefined;
     this.#clearCheckpoint();
     await this.#closeSnapshot();
+    // A newer connection may have taken over meanwhile (REPLACED): the alarm and the subscription are its own now.
+    if (this.#session !== undefined) return;
     await this.ctx.storage.deleteAlarm();
+    if (this.#session !== undefined) return;
     await this.#replication()
       .unsubscribe(this.#clientId)
       .catch(() => undefined);

@@ -202,6 +202,44 @@ describe('sync in workerd', () => {
     c.close();
   });
 
+  it('replaces an older connection of the same client id (4018) and keeps streaming to the new one', async () => {
+    const first = await connect('alice-replace', ALICE);
+    await first.waitFor(is('snapshotEnd'), 20_000);
+    const second = await connect('alice-replace', ALICE);
+    expect((await first.closed).code).toBe(4018);
+    await second.waitFor(is('snapshotEnd'), 20_000);
+    // The old connection's teardown must not take the new one's fan-out subscription or timer with it.
+    await new Promise((r) => setTimeout(r, 1000));
+    const mark = second.frames.length;
+    const project = (await sql.query('SELECT id FROM projects WHERE owner_id = $1 LIMIT 1', [ALICE])).rows[0]
+      .id;
+    await sql.query(
+      "INSERT INTO tasks (project_id, assignee_id, title, sort_key) VALUES ($1, $2, 'after replace', 2)",
+      [project, ALICE],
+    );
+    const tx = await second.waitFor(is('transaction'), 15_000, mark);
+    expect(tx.message.case).toBe('transaction');
+    const body = (await (await fetch(`${worker.url}/health`)).json()) as {
+      replication: { subscribers: number };
+    };
+    expect(body.replication.subscribers).toBeGreaterThan(0);
+    second.close();
+  });
+
+  it('keeps the Hello timeout of a connection that replaced another (the old teardown leaves its alarm alone)', async () => {
+    const first = await connect('alice-replace-2', ALICE);
+    await first.waitFor(is('snapshotEnd'), 20_000);
+    const silent = await connectProtocolClient(worker.url, {
+      clientId: 'alice-replace-2',
+      token: '',
+      sendHello: false,
+    });
+    open.push(silent);
+    expect((await first.closed).code).toBe(4018);
+    const error = await silent.waitFor(is('error'), 20_000);
+    expect(error.message.case === 'error' && error.message.value.code).toBe(ErrorCode.HEARTBEAT_TIMEOUT);
+  }, 30_000);
+
   it('reports replication in /health', async () => {
     const body = (await (await fetch(`${worker.url}/health`)).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: 'ok', replication: { status: 'ok' } });
