@@ -193,8 +193,8 @@ export const SYNC_DO_TABLES = {
   checkpoint: 'sync_checkpoint',
 } as const;
 
-/** The query parameter of the sync route (`SYNC_PATH` in @vibestack/proto) naming the client id: it picks the SyncDO. */
-export const SYNC_CLIENT_ID_PARAM = 'client_id';
+/** The query parameter of the sync route naming the client id (a protocol constant): it picks the SyncDO. */
+export { SYNC_CLIENT_ID_PARAM } from '@vibestack/proto';
 
 /** Dev-only route minting tokens for the demo users (served only with VIBESTACK_DEV=1). */
 export const DEV_TOKEN_ROUTE = '/dev/token';
