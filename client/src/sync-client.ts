@@ -15,7 +15,12 @@ import {
 } from '@vibestack/proto';
 import { createClientSession } from './core/client-session.ts';
 import type { ClientEffect, ClientEvent, ClientStatus } from './core/client-types.ts';
-import { createSyncStore, type PGliteLike, type SyncStore } from './pglite/sync-store.ts';
+import {
+  createSyncStore,
+  type PGliteLike,
+  type SyncStore,
+  type SyncStoreOptions,
+} from './pglite/sync-store.ts';
 
 /** The part of the WebSocket API the shell uses (browser `WebSocket`, `ws`). */
 export interface WebSocketLike {
@@ -44,6 +49,8 @@ export interface SyncClientOptions {
   readonly WebSocket?: WebSocketFactory;
   /** Receives the session's log lines; default none. */
   readonly log?: (level: 'info' | 'warn', message: string) => void;
+  /** Options of the local store (client id generator; the `beforeCommit` test seam). */
+  readonly store?: SyncStoreOptions;
 }
 
 /** A running sync client. */
@@ -82,7 +89,7 @@ function frameBytes(data: unknown): Uint8Array | string {
  * await client.whenLive();
  */
 export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
-  const store: SyncStore = createSyncStore(options.db);
+  const store: SyncStore = createSyncStore(options.db, options.store);
   const { clientId, resume } = await store.open();
   const session = createClientSession({ clientId, resume });
   const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;

@@ -15,7 +15,7 @@ import { readPostmasterPid } from './stale-server.ts';
 import './test-context.ts';
 
 /** Test files whose environment needs the shared cluster. */
-const NEEDS_POSTGRES = /\.(pg|workerd|e2e)\.test\.ts$/;
+const NEEDS_POSTGRES = /\.(pg|workerd|e2e|browser)\.test\.tsx?$/;
 
 /** True when the files this run will execute include one that needs Postgres. */
 async function runNeedsPostgres(project: TestProject): Promise<boolean> {
