@@ -26,6 +26,8 @@ export type {
 export { APPLYING_SETTING, META_SCHEMA, STAGING_SCHEMA } from './core/constants.ts';
 // The fast frame reader (also usable by other TypeScript clients of the protocol).
 export { decodeServerFrameFast, decodeServerMessage } from './core/fast-decode.ts';
+export type { TableChange, TablesChangedEvent } from './core/table-changes.ts';
+export { tablesChangedBy } from './core/table-changes.ts';
 export type { StoredState } from './pglite/metadata.ts';
 // The local store over the application's PGlite.
 export type { PGliteLike, SyncStore, SyncStoreOptions } from './pglite/sync-store.ts';

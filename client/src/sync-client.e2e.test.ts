@@ -13,6 +13,7 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { TablesChangedEvent } from './core/table-changes.ts';
 import { createSyncClient, type SyncClient, type WebSocketFactory } from './sync-client.ts';
 
 const SECRET = 'client-e2e-secret';
@@ -95,13 +96,35 @@ it('syncs a snapshot, follows live changes, and resumes after a restart without 
   const local = await PGlite.create();
   await local.exec("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'");
   const client = await start(local);
+  const events: TablesChangedEvent[] = [];
+  client.onTablesChanged((e) => events.push(e), ['items']);
+  client.onTablesChanged(() => events.push({ lsn: -1n, tables: [] }), ['public.other']);
+  let progress = { rows: 0, bytes: 0 };
+  client.subscribe((s) => {
+    if (s.snapshot) progress = { rows: s.snapshot.stagedRows, bytes: s.snapshot.receivedBytes };
+  });
   await client.whenLive();
   expect(await localRows(local)).toEqual(await serverRows());
+  // Progress counted rows and bytes; the committed snapshot was reported as replacing `items`.
+  expect(progress.rows).toBe(2500);
+  expect(progress.bytes).toBeGreaterThan(2500 * 20);
+  expect(events).toEqual([
+    { lsn: client.status.appliedLsn, tables: [expect.objectContaining({ name: 'items', replaced: true })] },
+  ]);
 
   await sql.query("INSERT INTO items (id, title, tags) VALUES (5000, 'new', '{x,\"y z\"}')");
   await sql.query("UPDATE items SET title = 'changed', score = 'NaN' WHERE id % 100 = 0");
   await sql.query('DELETE FROM items WHERE id BETWEEN 10 AND 19');
   await converges(local);
+  // Each change was reported once, after its commit, for `items` only.
+  const counted = events.slice(1).flatMap((e) => e.tables);
+  expect(counted.every((t) => t.schema === 'public' && t.name === 'items')).toBe(true);
+  expect(counted.reduce((n, t) => n + t.inserts, 0)).toBe(1);
+  expect(counted.reduce((n, t) => n + t.updates, 0)).toBe(26);
+  expect(counted.reduce((n, t) => n + t.deletes, 0)).toBe(10);
+  const lsns = events.map((e) => e.lsn);
+  expect(lsns).toEqual([...lsns].sort((a, b) => (a < b ? -1 : 1)));
+  expect(lsns.at(-1)! <= client.status.appliedLsn).toBe(true);
 
   // Restart on the same database: resume from the applied LSN (CATCH_UP), no snapshot staged again.
   await client.stop();

@@ -15,6 +15,7 @@ import {
 } from '@vibestack/proto';
 import { createClientSession } from './core/client-session.ts';
 import type { ClientEffect, ClientEvent, ClientStatus } from './core/client-types.ts';
+import { type TablesChangedEvent, tablesChangedBy } from './core/table-changes.ts';
 import {
   createSyncStore,
   type PGliteLike,
@@ -59,6 +60,13 @@ export interface SyncClient {
   readonly status: ClientStatus;
   /** Calls `listener` on every status change; returns the unsubscribe function. */
   subscribe(listener: (status: ClientStatus) => void): () => void;
+  /**
+   * Calls `listener` after every local commit that changed synced tables, with the tables and what changed in
+   * each (a committed snapshot reports its tables as `replaced`). With `tables` (`'schema.name'` or `'name'` for
+   * `public`), only commits touching one of them are reported, with only those tables. Returns the unsubscribe
+   * function. Listeners run after the commit, so a query they make sees the change.
+   */
+  onTablesChanged(listener: (event: TablesChangedEvent) => void, tables?: readonly string[]): () => void;
   /** Resolves once the local database has committed everything up to `lsn` (or rejects when the client fails). */
   waitForLsn(lsn: Lsn): Promise<void>;
   /** Resolves when the client is LIVE (caught up with the server). */
@@ -98,9 +106,19 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
 
   let status: ClientStatus = { state: session.state, appliedLsn: resume.appliedLsn };
   const listeners = new Set<(s: ClientStatus) => void>();
+  const tableListeners = new Set<(e: TablesChangedEvent) => void>();
   let socket: WebSocketLike | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let applying: Promise<void> = Promise.resolve();
+
+  // An application listener that throws must not stop the client: its error is logged.
+  const notify = <T>(listener: (value: T) => void, value: T): void => {
+    try {
+      listener(value);
+    } catch (error) {
+      options.log?.('warn', `a listener threw: ${SyncError.from(error).message}`);
+    }
+  };
 
   const feed = (event: ClientEvent): void => {
     for (const effect of session.handle(event, Date.now())) carryOut(effect);
@@ -165,7 +183,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         // Works run one after another; each answer goes back only after its local commit.
         applying = applying.then(() =>
           store.apply(work).then(
-            () => feed({ type: 'apply-done', id }),
+            () => {
+              feed({ type: 'apply-done', id });
+              const changed = tableListeners.size > 0 ? tablesChangedBy(work) : undefined;
+              if (changed !== undefined) for (const l of tableListeners) notify(l, changed);
+            },
             (error: unknown) => feed({ type: 'apply-failed', id, error: SyncError.from(error) }),
           ),
         );
@@ -173,7 +195,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       }
       case 'status':
         status = effect.status;
-        for (const l of listeners) l(status);
+        for (const l of listeners) notify(l, status);
         return;
       case 'log':
         options.log?.(effect.level, effect.message);
@@ -204,6 +226,18 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onTablesChanged(listener, tables) {
+      const wanted = tables?.map((t) => (t.includes('.') ? t : `public.${t}`));
+      const l =
+        wanted === undefined
+          ? listener
+          : (e: TablesChangedEvent) => {
+              const mine = e.tables.filter((t) => wanted.includes(`${t.schema}.${t.name}`));
+              if (mine.length > 0) listener({ lsn: e.lsn, tables: mine });
+            };
+      tableListeners.add(l);
+      return () => tableListeners.delete(l);
     },
     waitForLsn: (lsn) => waitUntil((s) => s.appliedLsn >= lsn),
     whenLive: () => waitUntil((s) => s.state === 'LIVE'),

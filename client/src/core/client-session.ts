@@ -229,6 +229,7 @@ class Session implements ClientSession {
 
   #onFrame(c: Connection, data: FrameData): void {
     c.lastReceivedAt = this.#now;
+    c.receivedBytes += typeof data === 'string' ? data.length : data.byteLength;
     const m = decodeServerFrameFast(data, c.frameLimit ?? MIN_MAX_FRAME_BYTES).message;
     if (m.case === undefined) return; // A case from a later version (§2.2).
     if (m.case === 'error') {
@@ -404,13 +405,20 @@ class Session implements ClientSession {
   }
 
   #emitStatus(): void {
-    const reader = this.#state === 'SNAPSHOT' ? this.#conn?.reader : undefined;
+    const c = this.#state === 'SNAPSHOT' ? this.#conn : undefined;
+    const reader = c?.reader;
     const status: ClientStatus = {
       state: this.#state,
       appliedLsn: this.#resume.appliedLsn,
       ...(reader === undefined
         ? {}
-        : { snapshot: { stagedRows: reader.stagedRows, estimatedRows: reader.estimatedRows } }),
+        : {
+            snapshot: {
+              stagedRows: reader.stagedRows,
+              estimatedRows: reader.estimatedRows,
+              receivedBytes: c!.receivedBytes,
+            },
+          }),
       ...(this.#lastError === undefined ? {} : { error: this.#lastError }),
     };
     const last = this.#lastStatus;

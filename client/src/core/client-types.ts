@@ -108,8 +108,15 @@ export interface ResumeState {
 export interface ClientStatus {
   readonly state: ClientState;
   readonly appliedLsn: Lsn;
-  /** During an initial sync: rows staged on this connection, and the server's estimate of the total. */
-  readonly snapshot?: { readonly stagedRows: number; readonly estimatedRows: bigint };
+  /**
+   * During an initial sync: rows received on this connection, the server's estimate of the total rows
+   * (`SnapshotBegin`, from table statistics), and the bytes of frames received on this connection.
+   */
+  readonly snapshot?: {
+    readonly stagedRows: number;
+    readonly estimatedRows: bigint;
+    readonly receivedBytes: number;
+  };
   /** The error that caused the last BACKOFF or FAILED. */
   readonly error?: SyncError;
 }

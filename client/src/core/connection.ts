@@ -22,6 +22,8 @@ export class Connection {
   lastReceivedAt: number;
   lastAck: Lsn = 0n;
   pingNonce = 0n;
+  /** Bytes of all frames received on this connection (snapshot progress). */
+  receivedBytes = 0;
 
   constructor(id: number, now: number, initialCredit: number) {
     this.id = id;
