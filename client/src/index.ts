@@ -33,5 +33,11 @@ export type { StoredState } from './pglite/metadata.ts';
 export type { PGliteLike, SyncStore, SyncStoreOptions } from './pglite/sync-store.ts';
 export { createSyncStore } from './pglite/sync-store.ts';
 // The client: keeps an app's PGlite in sync over a WebSocket.
-export type { SyncClient, SyncClientOptions, WebSocketFactory, WebSocketLike } from './sync-client.ts';
+export type {
+  SyncClient,
+  SyncClientOptions,
+  SyncClientStats,
+  WebSocketFactory,
+  WebSocketLike,
+} from './sync-client.ts';
 export { createSyncClient } from './sync-client.ts';

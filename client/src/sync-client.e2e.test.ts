@@ -108,6 +108,12 @@ it('syncs a snapshot, follows live changes, and resumes after a restart without 
   // Progress counted rows and bytes; the committed snapshot was reported as replacing `items`.
   expect(progress.rows).toBe(2500);
   expect(progress.bytes).toBeGreaterThan(2500 * 20);
+  const stats = client.stats;
+  expect(stats.bytes).toBeGreaterThanOrEqual(progress.bytes);
+  expect(stats.frames).toBeGreaterThan(3); // Welcome, SnapshotBegin, chunks, SnapshotEnd…
+  expect(stats.applies).toBeGreaterThanOrEqual(3); // begin, chunks, commit
+  expect(stats.applyMs).toBeGreaterThan(0);
+  expect(stats.decodeMs).toBeGreaterThan(0);
   expect(events).toEqual([
     { lsn: client.status.appliedLsn, tables: [expect.objectContaining({ name: 'items', replaced: true })] },
   ]);

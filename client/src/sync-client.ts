@@ -54,6 +54,15 @@ export interface SyncClientOptions {
   readonly store?: SyncStoreOptions;
 }
 
+/** See {@link SyncClient.stats}. */
+export interface SyncClientStats {
+  frames: number;
+  bytes: number;
+  applies: number;
+  decodeMs: number;
+  applyMs: number;
+}
+
 /** A running sync client. */
 export interface SyncClient {
   /** The current status (state, applied LSN, snapshot progress, last error). */
@@ -67,6 +76,12 @@ export interface SyncClient {
    * function. Listeners run after the commit, so a query they make sees the change.
    */
   onTablesChanged(listener: (event: TablesChangedEvent) => void, tables?: readonly string[]): () => void;
+  /**
+   * Counters since the client started: frames and bytes received, local transactions committed, and the time
+   * spent handling frames (decoding and the session, `decodeMs`) and in local apply transactions (`applyMs`).
+   * For diagnostics and benchmarks.
+   */
+  readonly stats: Readonly<SyncClientStats>;
   /** Resolves once the local database has committed everything up to `lsn` (or rejects when the client fails). */
   waitForLsn(lsn: Lsn): Promise<void>;
   /** Resolves when the client is LIVE (caught up with the server). */
@@ -107,6 +122,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   let status: ClientStatus = { state: session.state, appliedLsn: resume.appliedLsn };
   const listeners = new Set<(s: ClientStatus) => void>();
   const tableListeners = new Set<(e: TablesChangedEvent) => void>();
+  const stats = { frames: 0, bytes: 0, applies: 0, decodeMs: 0, applyMs: 0 };
   let socket: WebSocketLike | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let applying: Promise<void> = Promise.resolve();
@@ -143,7 +159,13 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       if (socket === ws) feed({ type: 'socket-open', subprotocol: ws.protocol, token });
     });
     ws.addEventListener('message', (event) => {
-      if (socket === ws) feed({ type: 'frame', data: frameBytes(event.data) });
+      if (socket !== ws) return;
+      const started = performance.now();
+      const data = frameBytes(event.data);
+      stats.frames++;
+      stats.bytes += typeof data === 'string' ? data.length : data.byteLength;
+      feed({ type: 'frame', data });
+      stats.decodeMs += performance.now() - started;
     });
     ws.addEventListener('close', (event) => {
       if (socket !== ws) return;
@@ -181,16 +203,19 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       case 'apply': {
         const { id, work } = effect;
         // Works run one after another; each answer goes back only after its local commit.
-        applying = applying.then(() =>
-          store.apply(work).then(
+        applying = applying.then(() => {
+          const started = performance.now();
+          return store.apply(work).then(
             () => {
+              stats.applyMs += performance.now() - started;
+              stats.applies++;
               feed({ type: 'apply-done', id });
               const changed = tableListeners.size > 0 ? tablesChangedBy(work) : undefined;
               if (changed !== undefined) for (const l of tableListeners) notify(l, changed);
             },
             (error: unknown) => feed({ type: 'apply-failed', id, error: SyncError.from(error) }),
-          ),
-        );
+          );
+        });
         return;
       }
       case 'status':
@@ -222,6 +247,9 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   return {
     get status() {
       return status;
+    },
+    get stats() {
+      return { ...stats };
     },
     subscribe(listener) {
       listeners.add(listener);
