@@ -80,6 +80,16 @@ export const clientBenchmark: Benchmark = {
       const seconds = (performance.now() - t0) / 1000;
       results['initial sync rows'] = await countOf(first.local);
       results['initial sync rows/s (end to end)'] = Math.round(SNAPSHOT_ROWS / seconds);
+      // Where the client's wall time went: handling frames (decode + session), local apply transactions, and
+      // the rest — waiting for the network and the server (everything shares this machine's cores).
+      const { decodeMs, applyMs, bytes } = first.client.stats;
+      const wallMs = seconds * 1000;
+      results['initial sync MB received'] = Math.round(bytes / 1e5) / 10;
+      results['initial sync share: decode %'] = Math.round((100 * decodeMs) / wallMs);
+      results['initial sync share: apply %'] = Math.round((100 * applyMs) / wallMs);
+      results['initial sync share: network and server wait %'] = Math.round(
+        (100 * Math.max(0, wallMs - decodeMs - applyMs)) / wallMs,
+      );
       results['client process RSS growth, one synced client (bytes)'] = process.memoryUsage().rss - rssBefore;
 
       // Sustained live apply: 50 transactions of 2 000 inserts.
