@@ -65,15 +65,14 @@ export function describeRelation(relation: Relation): KnownRelation {
 
 function text(known: KnownRelation, column: number, row: Row): string | null | typeof UNCHANGED {
   const value = row.values[column]!;
-  const t = decodeValueText(known.types[column]!, value);
   const range = known.intRanges[column];
-  if (range !== undefined && typeof t === 'string') {
-    const n = BigInt(t);
+  if (range !== undefined && value.kind.case === 'intValue') {
+    const n = value.kind.value;
     if (n < range[0] || n > range[1]) {
-      throw invalid(`${t} is out of range for column ${known.relation.columns[column]!.name}`);
+      throw invalid(`${n} is out of range for column ${known.relation.columns[column]!.name}`);
     }
   }
-  return t;
+  return decodeValueText(known.types[column]!, value);
 }
 
 function checkLength(known: KnownRelation, row: Row | undefined, length: number, what: string): Row {
