@@ -21,6 +21,7 @@ const TS_PROJECTS = [
   'bench/tsconfig.json',
   'client/tsconfig.json',
   'client/tsconfig.test.json',
+  'conformance/tsconfig.json',
 ];
 
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' };
