@@ -90,8 +90,11 @@ export interface SyncClient {
   stop(): Promise<void>;
 }
 
-function socketUrl(base: string, clientId: string): string {
-  const url = new URL(SYNC_PATH, base.replace(/^http/, 'ws'));
+/** The sync endpoint under `base`, keeping a path prefix of `base` (`https://host/app` → `wss://host/app/v1/sync`). */
+export function socketUrl(base: string, clientId: string): string {
+  const root = new URL(base.replace(/^http/, 'ws'));
+  if (!root.pathname.endsWith('/')) root.pathname += '/';
+  const url = new URL(SYNC_PATH.replace(/^\//, ''), root);
   url.searchParams.set(SYNC_CLIENT_ID_PARAM, clientId);
   return url.toString();
 }
