@@ -50,7 +50,7 @@ async function removeStaleTestClusters(clustersDir: string): Promise<void> {
 /**
  * Vitest global setup (root `vitest.config.ts`): starts ONE embedded Postgres per run (random free port, own
  * data directory `.vibestack/pg/test-<pid>`, durability off, removed at teardown) when the run includes a
- * `.pg.test.ts`, `.workerd.test.ts` or `.e2e.test.ts` file, and provides its admin connection as
+ * `.pg.test.ts`, `.workerd.test.ts`, `.e2e.test.ts` or `.browser.test.ts` file, and provides its admin connection as
  * `inject('vibestackPostgres')`. Tests get their own database from `createTestDatabase()`.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
