@@ -15,6 +15,7 @@ import {
 } from '@vibestack/proto';
 import { createClientSession } from './core/client-session.ts';
 import type { ClientEffect, ClientEvent, ClientStatus } from './core/client-types.ts';
+import { DEFAULT_SNAPSHOT_GROUP_ROWS } from './core/constants.ts';
 import { type TablesChangedEvent, tablesChangedBy } from './core/table-changes.ts';
 import {
   createSyncStore,
@@ -117,7 +118,11 @@ function frameBytes(data: unknown): Uint8Array | string {
 export async function createSyncClient(options: SyncClientOptions): Promise<SyncClient> {
   const store: SyncStore = createSyncStore(options.db, options.store);
   const { clientId, resume } = await store.open();
-  const session = createClientSession({ clientId, resume });
+  const session = createClientSession({
+    clientId,
+    resume,
+    snapshotGroupRows: DEFAULT_SNAPSHOT_GROUP_ROWS,
+  });
   const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
   if (Socket === undefined)
     throw new TypeError('no WebSocket: pass options.WebSocket (e.g. the `ws` package)');

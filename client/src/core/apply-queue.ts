@@ -46,15 +46,47 @@ function merge(a: ApplyWork, b: ApplyWork): ApplyWork | undefined {
   return undefined;
 }
 
+/** How snapshot chunks wait to be staged in larger groups. */
+export interface SnapshotHold {
+  /** Chunks wait until this many rows are pending (0: never wait). */
+  readonly rows: number;
+  /**
+   * …or this many data frames. Held frames have not given their credit back yet, so this must stay below the
+   * credit window (the session uses half of it, the size of a credit grant) or the server would stall.
+   */
+  readonly frames: number;
+}
+
 /** The queue and the one work in flight. */
 export class ApplyQueue {
   readonly #pending: QueuedWork[] = [];
   #inFlight: InFlightWork | undefined;
   #nextId = 1;
   readonly #maxGroup: number;
+  readonly #hold: SnapshotHold;
 
-  constructor(maxGroupChanges: number) {
+  /**
+   * @param maxGroupChanges most changes or rows in one grouped work.
+   * @param hold staging a snapshot costs a local transaction per group (~3 ms in PGlite, plus a COPY whose
+   *   per-row cost falls with size), so chunks wait for company while nothing else is queued behind them.
+   */
+  constructor(maxGroupChanges: number, hold: SnapshotHold = { rows: 0, frames: 0 }) {
     this.#maxGroup = maxGroupChanges;
+    this.#hold = hold;
+  }
+
+  /** True while only snapshot chunks are pending and fewer than the hold's rows and frames. */
+  #holding(): boolean {
+    if (this.#hold.rows <= 0) return false;
+    let rows = 0;
+    let frames = 0;
+    for (const entry of this.#pending) {
+      if (entry.work.kind !== 'snapshot-chunks') return false; // Something follows: stage what is there.
+      rows += workSize(entry.work);
+      frames += entry.frames;
+      if (rows >= this.#hold.rows || frames >= this.#hold.frames) return false;
+    }
+    return true;
   }
 
   /** True while a work is in flight. */
@@ -74,9 +106,9 @@ export class ApplyQueue {
     this.#pending.push(entry);
   }
 
-  /** When nothing is in flight: the next (grouped) work, now in flight. */
+  /** When nothing is in flight (and no snapshot chunks are held): the next (grouped) work, now in flight. */
   take(): InFlightWork | undefined {
-    if (this.#inFlight !== undefined) return undefined;
+    if (this.#inFlight !== undefined || this.#holding()) return undefined;
     const first = this.#pending.shift();
     if (first === undefined) return undefined;
     let { work, frames } = first;

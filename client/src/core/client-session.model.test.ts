@@ -113,10 +113,12 @@ class Run {
   refetchesAtIssue = 0;
   readonly #world: ModelWorld;
   readonly #credit: number;
+  readonly #snapshotGroupRows: number;
 
-  constructor(w: ModelWorld, initialCredit: number) {
+  constructor(w: ModelWorld, initialCredit: number, snapshotGroupRows = 0) {
     this.#world = w;
     this.#credit = initialCredit;
+    this.#snapshotGroupRows = snapshotGroupRows;
     this.restart();
   }
 
@@ -132,6 +134,7 @@ class Run {
       resume,
       initialCredit: this.#credit,
       maxGroupChanges: 5,
+      snapshotGroupRows: this.#snapshotGroupRows,
       random: () => 0.5,
     });
     this.feed({ type: 'start' });
@@ -272,8 +275,9 @@ describe('client session model', () => {
         world,
         fc.array(step, { minLength: 20, maxLength: 200, size: 'max' }),
         fc.integer({ min: 1, max: 6 }),
-        (w, steps, credit) => {
-          const run = new Run(w, credit);
+        fc.constantFrom(0, 2, 4, 1_000),
+        (w, steps, credit, snapshotGroupRows) => {
+          const run = new Run(w, credit, snapshotGroupRows);
           for (const s of steps) run.do(s);
           run.settle();
           expect(run.problems).toEqual([]);

@@ -107,7 +107,10 @@ class Session implements ClientSession {
   constructor(config: ClientConfig) {
     this.#config = config;
     this.#random = config.random ?? Math.random;
-    this.#queue = new ApplyQueue(config.maxGroupChanges ?? DEFAULT_MAX_GROUP_CHANGES);
+    this.#queue = new ApplyQueue(config.maxGroupChanges ?? DEFAULT_MAX_GROUP_CHANGES, {
+      rows: config.snapshotGroupRows ?? 0,
+      frames: Math.floor((config.initialCredit ?? DEFAULT_INITIAL_CREDIT) / 2),
+    });
     this.#resume = config.resume ?? { appliedLsn: 0n };
   }
 

@@ -158,6 +158,12 @@ export interface ClientConfig {
   readonly maxFrameBytes?: number;
   /** Most changes or rows per grouped local transaction; default 10 000. */
   readonly maxGroupChanges?: number;
+  /**
+   * Snapshot chunks wait until this many rows (or half the credit window in frames) are pending, or something
+   * else is queued behind them, and are then staged in one local transaction; default 0 (stage at once).
+   * `createSyncClient` uses {@link DEFAULT_SNAPSHOT_GROUP_ROWS}.
+   */
+  readonly snapshotGroupRows?: number;
   /** Uniform random number in [0, 1) for backoff jitter; default `Math.random`. */
   readonly random?: () => number;
   /** Protocol versions offered; default the ones `@vibestack/proto` speaks. */
