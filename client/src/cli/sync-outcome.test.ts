@@ -1,0 +1,80 @@
+import { ErrorCode, SyncError } from '@vibestack/proto';
+import { expect, it } from 'vitest';
+import type { ClientStatus } from '../core/client-types.ts';
+import type { TokenSource } from './args.ts';
+import { createOutcomeJudge, type Outcome } from './sync-outcome.ts';
+
+const FIXED: TokenSource = { kind: 'fixed', token: 't' };
+const COMMAND: TokenSource = { kind: 'command', command: 'get-token' };
+
+function judge(token: TokenSource, untilCaughtUp = true) {
+  const outcomes: Outcome[] = [];
+  return { outcomes, judge: createOutcomeJudge({ token, untilCaughtUp }, (o) => outcomes.push(o)) };
+}
+const status = (state: ClientStatus['state'], appliedLsn: bigint, error?: SyncError): ClientStatus => ({
+  state,
+  appliedLsn,
+  ...(error === undefined ? {} : { error }),
+});
+const rejected = () => new SyncError(ErrorCode.UNAUTHENTICATED, 'expired');
+
+it('is caught up once LIVE with everything up to the Welcome head applied, not at LIVE alone', () => {
+  const { outcomes, judge: j } = judge(FIXED);
+  j.status(status('CONNECTING', 100n));
+  j.welcome(500n);
+  j.status(status('CATCHING_UP', 100n));
+  j.status(status('LIVE', 300n)); // Progress{caught_up} arrived; transactions up to 500 still queued
+  expect(outcomes).toEqual([]);
+  j.status(status('LIVE', 500n));
+  expect(outcomes).toEqual([{ kind: 'caught-up' }]);
+});
+
+it('is never caught up without --until-caught-up, nor before a Welcome', () => {
+  const without = judge(FIXED, false);
+  without.judge.welcome(5n);
+  without.judge.status(status('LIVE', 5n));
+  expect(without.outcomes).toEqual([]);
+  const early = judge(FIXED);
+  early.judge.status(status('LIVE', 5n));
+  expect(early.outcomes).toEqual([]);
+});
+
+it('fails on FAILED with the code name', () => {
+  const { outcomes, judge: j } = judge(COMMAND);
+  j.status(status('FAILED', 0n, new SyncError(ErrorCode.PERMISSION_DENIED, 'client id of another user')));
+  expect(outcomes).toEqual([
+    { kind: 'failed', error: { code: 'PERMISSION_DENIED', message: 'client id of another user' } },
+  ]);
+});
+
+it('fails at the first rejection of a fixed token', () => {
+  const { outcomes, judge: j } = judge(FIXED, false);
+  j.status(status('BACKOFF', 0n, new SyncError(ErrorCode.UNAVAILABLE, 'going away')));
+  expect(outcomes).toEqual([]);
+  j.status(status('BACKOFF', 0n, rejected()));
+  expect(outcomes).toEqual([
+    {
+      kind: 'failed',
+      error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/^expired \(.*cannot be renewed\)$/) },
+    },
+  ]);
+});
+
+it('gives a token command three tries in a row; a connection that gets through resets the count', () => {
+  const { outcomes, judge: j } = judge(COMMAND, false);
+  const first = rejected();
+  j.status(status('BACKOFF', 0n, first));
+  j.status(status('CONNECTING', 0n, first)); // the last error stays in the status
+  j.status(status('BACKOFF', 0n, rejected()));
+  j.status(status('LIVE', 0n, first));
+  j.status(status('BACKOFF', 0n, rejected()));
+  j.status(status('BACKOFF', 0n, rejected()));
+  expect(outcomes).toEqual([]);
+  j.status(status('BACKOFF', 0n, rejected()));
+  expect(outcomes).toEqual([
+    {
+      kind: 'failed',
+      error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('3 fresh tokens') },
+    },
+  ]);
+});
