@@ -85,7 +85,10 @@ export interface SyncClient {
   readonly stats: Readonly<SyncClientStats>;
   /** Resolves once the local database has committed everything up to `lsn` (or rejects when the client fails). */
   waitForLsn(lsn: Lsn): Promise<void>;
-  /** Resolves when the client is LIVE (caught up with the server). */
+  /**
+   * Resolves when the client is LIVE and has committed everything up to the server's head at the time it was
+   * reported caught up, so the local database holds at least the server's state at that moment.
+   */
   whenLive(): Promise<void>;
   /** Closes the connection and stops reconnecting. Resolves when no local transaction is running. */
   stop(): Promise<void>;
@@ -99,6 +102,9 @@ export function socketUrl(base: string, clientId: string): string {
   url.searchParams.set(SYNC_CLIENT_ID_PARAM, clientId);
   return url.toString();
 }
+
+/** How `ws` reports a refused upgrade in its error event. */
+const UPGRADE_REFUSED = /Unexpected server response: (\d{3})/;
 
 function frameBytes(data: unknown): Uint8Array | string {
   if (typeof data === 'string') return data;
@@ -127,7 +133,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   if (Socket === undefined)
     throw new TypeError('no WebSocket: pass options.WebSocket (e.g. the `ws` package)');
 
-  let status: ClientStatus = { state: session.state, appliedLsn: resume.appliedLsn };
+  let status: ClientStatus = { state: session.state, appliedLsn: resume.appliedLsn, caughtUpLsn: 0n };
   const listeners = new Set<(s: ClientStatus) => void>();
   const tableListeners = new Set<(e: TablesChangedEvent) => void>();
   const stats = { frames: 0, bytes: 0, applies: 0, decodeMs: 0, applyMs: 0 };
@@ -144,11 +150,35 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     }
   };
 
+  // Events raised while effects are carried out (a listener, a synchronous connect failure) wait until the
+  // effects of the current event are done, so effects (statuses above all) are carried out in order.
+  const events: ClientEvent[] = [];
+  let feeding = false;
   const feed = (event: ClientEvent): void => {
-    for (const effect of session.handle(event, Date.now())) carryOut(effect);
+    events.push(event);
+    if (feeding) return;
+    feeding = true;
+    try {
+      for (let next = events.shift(); next !== undefined; next = events.shift()) {
+        for (const effect of session.handle(next, Date.now())) carryOut(effect);
+      }
+    } finally {
+      feeding = false;
+    }
   };
 
   const connect = async (fresh: boolean): Promise<void> => {
+    if (fresh && typeof options.token === 'string') {
+      // §4.3: the server refused the token, and the same one MUST NOT be sent again.
+      feed({
+        type: 'connect-failed',
+        error: new SyncError(
+          ErrorCode.UNAUTHENTICATED,
+          'the server refused the token, and options.token is a fixed string: pass a function to get fresh ones',
+        ),
+      });
+      return;
+    }
     let token: string;
     try {
       token = typeof options.token === 'string' ? options.token : await options.token(fresh);
@@ -175,16 +205,22 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       feed({ type: 'frame', data });
       stats.decodeMs += performance.now() - started;
     });
+    let httpStatus: number | undefined;
     ws.addEventListener('close', (event) => {
       if (socket !== ws) return;
       socket = undefined;
       feed(
         opened
           ? { type: 'socket-closed', code: event.code, reason: event.reason }
-          : { type: 'connect-failed' },
+          : { type: 'connect-failed', ...(httpStatus === undefined ? {} : { httpStatus }) },
       );
     });
-    ws.addEventListener('error', () => undefined); // a close event follows
+    // A close event follows. Browsers hide why an upgrade failed; `ws` names the HTTP status (§9.3: a 4xx other
+    // than 429 is a configuration error that retrying cannot fix).
+    ws.addEventListener('error', (event) => {
+      const status = UPGRADE_REFUSED.exec(String((event as { message?: unknown })?.message))?.[1];
+      if (!opened && status !== undefined) httpStatus = Number(status);
+    });
   };
 
   const carryOut = (effect: ClientEffect): void => {
@@ -201,13 +237,21 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
         ws?.close(effect.code, effect.reason);
         return;
       }
-      case 'set-timer':
+      case 'set-timer': {
         clearTimeout(timer);
-        timer =
-          effect.at === undefined
-            ? undefined
-            : setTimeout(() => feed({ type: 'tick' }), Math.max(0, effect.at - Date.now()));
+        timer = undefined;
+        const { at } = effect;
+        if (at === undefined) return;
+        // The tick must come at or after `at` (the session does not ask again for the same time), but timers
+        // round fractional delays down and may fire a little early: then wait the rest.
+        const fire = (): void => {
+          const early = at - Date.now();
+          if (early > 0) timer = setTimeout(fire, Math.ceil(early));
+          else feed({ type: 'tick' });
+        };
+        timer = setTimeout(fire, Math.max(0, Math.ceil(at - Date.now())));
         return;
+      }
       case 'apply': {
         const { id, work } = effect;
         // Works run one after another; each answer goes back only after its local commit.
@@ -276,7 +320,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       return () => tableListeners.delete(l);
     },
     waitForLsn: (lsn) => waitUntil((s) => s.appliedLsn >= lsn),
-    whenLive: () => waitUntil((s) => s.state === 'LIVE'),
+    whenLive: () => waitUntil((s) => s.state === 'LIVE' && s.appliedLsn >= s.caughtUpLsn),
     async stop() {
       feed({ type: 'stop' });
       clearTimeout(timer);

@@ -10,6 +10,7 @@ describe('status lines', () => {
     const snapshot: ClientStatus = {
       state: 'SNAPSHOT',
       appliedLsn: 0n,
+      caughtUpLsn: 0n,
       snapshot: { stagedRows: 1200, estimatedRows: 2500n, receivedBytes: 3_250_000 },
     };
     expect(statusText(snapshot)).toBe('vibestack-client: SNAPSHOT lsn=0/0 rows=1200/~2500 received=3.1 MiB');
@@ -21,7 +22,12 @@ describe('status lines', () => {
       estimatedRows: '2500',
       receivedBytes: 3_250_000,
     });
-    const backoff: ClientStatus = { state: 'BACKOFF', appliedLsn: 0x1_0000_0010n, error: unauthenticated };
+    const backoff: ClientStatus = {
+      state: 'BACKOFF',
+      appliedLsn: 0x1_0000_0010n,
+      caughtUpLsn: 0n,
+      error: unauthenticated,
+    };
     expect(statusText(backoff)).toBe(
       'vibestack-client: BACKOFF lsn=1/10 error=UNAUTHENTICATED: bad signature',
     );
@@ -29,7 +35,7 @@ describe('status lines', () => {
       error: { code: 'UNAUTHENTICATED', message: 'bad signature' },
     });
     // The last error stays in the status after a recovery; it is not shown then.
-    expect(statusText({ state: 'LIVE', appliedLsn: 16n, error: unauthenticated })).toBe(
+    expect(statusText({ state: 'LIVE', appliedLsn: 16n, caughtUpLsn: 0n, error: unauthenticated })).toBe(
       'vibestack-client: LIVE lsn=0/10',
     );
   });
@@ -62,8 +68,8 @@ describe('createStatusReporter', () => {
     vi.useFakeTimers();
     const lines: string[] = [];
     const reporter = createStatusReporter({ json: false, write: (l) => lines.push(l), intervalMs: 1000 });
-    const live = (lsn: bigint): ClientStatus => ({ state: 'LIVE', appliedLsn: lsn });
-    reporter.status({ state: 'CONNECTING', appliedLsn: 0n });
+    const live = (lsn: bigint): ClientStatus => ({ state: 'LIVE', appliedLsn: lsn, caughtUpLsn: 0n });
+    reporter.status({ state: 'CONNECTING', appliedLsn: 0n, caughtUpLsn: 0n });
     reporter.status(live(1n));
     reporter.status(live(2n));
     reporter.status(live(3n));
@@ -82,7 +88,7 @@ describe('createStatusReporter', () => {
   it('writes JSON lines with --json', () => {
     const lines: string[] = [];
     const reporter = createStatusReporter({ json: true, write: (l) => lines.push(l) });
-    reporter.status({ state: 'LIVE', appliedLsn: 255n });
+    reporter.status({ state: 'LIVE', appliedLsn: 255n, caughtUpLsn: 0n });
     reporter.log('warn', 'connecting failed');
     reporter.final({ type: 'error', appliedLsn: 255n, code: 'UNAUTHENTICATED', message: 'bad' });
     reporter.final({ type: 'stopped' });

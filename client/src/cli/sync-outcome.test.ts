@@ -14,6 +14,7 @@ function judge(token: TokenSource, untilCaughtUp = true) {
 const status = (state: ClientStatus['state'], appliedLsn: bigint, error?: SyncError): ClientStatus => ({
   state,
   appliedLsn,
+  caughtUpLsn: 0n,
   ...(error === undefined ? {} : { error }),
 });
 const rejected = () => new SyncError(ErrorCode.UNAUTHENTICATED, 'expired');

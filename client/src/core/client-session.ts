@@ -103,6 +103,8 @@ class Session implements ClientSession {
   #timerAt: number | undefined;
   #lastError: SyncError | undefined;
   #lastStatus: ClientStatus | undefined;
+  /** The largest `Progress{caught_up}.lsn` received (the server's head when it last said "caught up"). */
+  #caughtUpLsn: Lsn = 0n;
 
   constructor(config: ClientConfig) {
     this.#config = config;
@@ -256,7 +258,10 @@ class Session implements ClientSession {
         return; // Liveness only; mutations are not sent yet.
       default:
         c.credit.receive();
-        if (c.reader!.data(m) === 'caught-up' && this.#state === 'CATCHING_UP') this.#state = 'LIVE';
+        if (c.reader!.data(m) === 'caught-up' && m.case === 'progress') {
+          if (m.value.lsn > this.#caughtUpLsn) this.#caughtUpLsn = m.value.lsn;
+          if (this.#state === 'CATCHING_UP') this.#state = 'LIVE';
+        }
     }
   }
 
@@ -413,6 +418,7 @@ class Session implements ClientSession {
     const status: ClientStatus = {
       state: this.#state,
       appliedLsn: this.#resume.appliedLsn,
+      caughtUpLsn: this.#caughtUpLsn,
       ...(reader === undefined
         ? {}
         : {
@@ -429,6 +435,7 @@ class Session implements ClientSession {
       last !== undefined &&
       last.state === status.state &&
       last.appliedLsn === status.appliedLsn &&
+      last.caughtUpLsn === status.caughtUpLsn &&
       last.error === status.error &&
       last.snapshot?.stagedRows === status.snapshot?.stagedRows
     ) {

@@ -109,6 +109,11 @@ export interface ClientStatus {
   readonly state: ClientState;
   readonly appliedLsn: Lsn;
   /**
+   * The server's head LSN when it last reported the client caught up (`Progress{caught_up}`), 0 before. `LIVE`
+   * starts when that report arrives; the transactions before it are committed once `appliedLsn` reaches it.
+   */
+  readonly caughtUpLsn: Lsn;
+  /**
    * During an initial sync: rows received on this connection, the server's estimate of the total rows
    * (`SnapshotBegin`, from table statistics), and the bytes of frames received on this connection.
    */

@@ -34,7 +34,7 @@ function State({ rendered }: { rendered: () => void }) {
 
 /** Changes the status in a layout effect: after the render, before the passive effect that subscribes. */
 function Changer({ client }: { client: FakeSyncClient }) {
-  useLayoutEffect(() => client.set({ state: 'SNAPSHOT', appliedLsn: 0n }), [client]);
+  useLayoutEffect(() => client.set({ state: 'SNAPSHOT', appliedLsn: 0n, caughtUpLsn: 0n }), [client]);
   return null;
 }
 
@@ -51,7 +51,7 @@ function Reader({ commits }: { commits: string[][] }) {
 function ChangeMidRender({ client, once }: { client: FakeSyncClient; once: { done: boolean } }) {
   if (!once.done) {
     once.done = true;
-    client.set({ state: 'LIVE', appliedLsn: 1n }, false);
+    client.set({ state: 'LIVE', appliedLsn: 1n, caughtUpLsn: 0n }, false);
   }
   return null;
 }
@@ -91,25 +91,25 @@ it('follows the status as the client changes it', async () => {
   const client = createFakeClient();
   const view = await mount(client, <Status />);
   expect(view.container.textContent).toBe('IDLE 0 -');
-  await set(client, { state: 'CONNECTING', appliedLsn: 0n });
+  await set(client, { state: 'CONNECTING', appliedLsn: 0n, caughtUpLsn: 0n });
   expect(view.container.textContent).toBe('CONNECTING 0 -');
-  await set(client, { state: 'LIVE', appliedLsn: 42n });
+  await set(client, { state: 'LIVE', appliedLsn: 42n, caughtUpLsn: 0n });
   expect(view.container.textContent).toBe('LIVE 42 -');
   const error = new SyncError(ErrorCode.UNAVAILABLE, 'network down');
-  await set(client, { state: 'BACKOFF', appliedLsn: 42n, error });
+  await set(client, { state: 'BACKOFF', appliedLsn: 42n, caughtUpLsn: 0n, error });
   expect(view.container.textContent).toBe(`BACKOFF 42 ${error.message}`);
   await view.unmount();
   expect(client.listeners).toBe(0);
 });
 
 it('with a selector, re-renders only when the selected value changes', async () => {
-  const client = createFakeClient({ state: 'LIVE', appliedLsn: 1n });
+  const client = createFakeClient({ state: 'LIVE', appliedLsn: 1n, caughtUpLsn: 0n });
   let renders = 0;
   const view = await mount(client, <State rendered={() => renders++} />);
   const before = renders;
-  for (let lsn = 2n; lsn < 10n; lsn++) await set(client, { state: 'LIVE', appliedLsn: lsn });
+  for (let lsn = 2n; lsn < 10n; lsn++) await set(client, { state: 'LIVE', appliedLsn: lsn, caughtUpLsn: 0n });
   expect(renders).toBe(before);
-  await set(client, { state: 'BACKOFF', appliedLsn: 9n });
+  await set(client, { state: 'BACKOFF', appliedLsn: 9n, caughtUpLsn: 0n });
   expect(view.container.textContent).toBe('BACKOFF');
   expect(renders).toBeGreaterThan(before);
   await view.unmount();

@@ -18,7 +18,9 @@ export interface FakeSyncClient extends SyncClient {
  * Only the status part of {@link SyncClient} is implemented (all the hooks use); the other members are absent,
  * so the fake does not have to follow every addition to the interface.
  */
-export function createFakeClient(initial: ClientStatus = { state: 'IDLE', appliedLsn: 0n }): FakeSyncClient {
+export function createFakeClient(
+  initial: ClientStatus = { state: 'IDLE', appliedLsn: 0n, caughtUpLsn: 0n },
+): FakeSyncClient {
   let status = initial;
   const listeners = new Set<(s: ClientStatus) => void>();
   const fake: Pick<FakeSyncClient, 'status' | 'listeners' | 'set' | 'subscribe' | 'whenLive' | 'stop'> = {

@@ -1,0 +1,110 @@
+/**
+ * The shell against scripted peers on real sockets (Node `http` and `ws`): what it makes of a refused WebSocket
+ * upgrade (§9.3) and of a refused fixed token (§4.3). The full protocol runs in `sync-client.e2e.test.ts`.
+ */
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PGlite } from '@electric-sql/pglite';
+import { closeCodeForError, ErrorCode, encodeServerFrame, SYNC_SUBPROTOCOL } from '@vibestack/proto';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { ClientStatus } from './core/client-types.ts';
+import { serverError } from './core/testing/server-frames.ts';
+import { createSyncClient, type SyncClient, type WebSocketFactory } from './sync-client.ts';
+
+let db: PGlite;
+let server: Server | undefined;
+let client: SyncClient | undefined;
+beforeAll(async () => {
+  db = await PGlite.create();
+});
+afterAll(() => db.close());
+afterEach(async () => {
+  await client?.stop();
+  client = undefined;
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = undefined;
+});
+
+/** Starts `server` on a free port; returns its base URL. */
+async function listen(s: Server): Promise<string> {
+  server = s;
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+}
+
+async function start(url: string, token: SyncClientToken): Promise<SyncClient> {
+  client = await createSyncClient({ url, db, token, WebSocket: WebSocket as unknown as WebSocketFactory });
+  return client;
+}
+type SyncClientToken = Parameters<typeof createSyncClient>[0]['token'];
+
+const settled = (c: SyncClient, done: (s: ClientStatus) => boolean) =>
+  new Promise<ClientStatus>((resolve) => {
+    const check = (s: ClientStatus) => done(s) && resolve(s);
+    c.subscribe(check);
+    check(c.status);
+  });
+
+it('stops (FAILED) when the upgrade is refused with a 4xx other than 429', async () => {
+  let attempts = 0;
+  const url = await listen(
+    createServer((_, res) => {
+      attempts++;
+      res.writeHead(404).end('no such path');
+    }),
+  );
+  const c = await start(url, 't');
+  const s = await settled(c, (x) => x.state === 'FAILED');
+  expect(s.error?.message).toContain('404');
+  expect(attempts).toBe(1);
+});
+
+it('keeps retrying when the upgrade fails with a 5xx', async () => {
+  const url = await listen(createServer((_, res) => res.writeHead(503).end('busy')));
+  const c = await start(url, 't');
+  const states: string[] = [];
+  c.subscribe((x) => states.push(x.state));
+  const s = await settled(c, () => states.filter((x) => x === 'BACKOFF').length >= 3);
+  expect(s.error?.message).toContain('503');
+  expect(states).not.toContain('FAILED');
+});
+
+/** A peer that refuses every token: Error(UNAUTHENTICATED) and close 4001, as the server does (§4.3). */
+function refusingPeer(tokens: string[]): Server {
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, handleProtocols: () => SYNC_SUBPROTOCOL });
+  wss.on('connection', (ws) => {
+    ws.once('message', (data: Buffer) => {
+      tokens.push(data.toString('latin1'));
+      ws.send(encodeServerFrame(serverError(ErrorCode.UNAUTHENTICATED, true)));
+      ws.close(closeCodeForError(ErrorCode.UNAUTHENTICATED), 'unauthenticated');
+    });
+  });
+  http.on('close', () => wss.close());
+  return http;
+}
+
+it('fails with UNAUTHENTICATED, without sending it again, when a fixed token is refused', async () => {
+  const hellos: string[] = [];
+  const c = await start(await listen(refusingPeer(hellos)), 'fixed-token');
+  const s = await settled(c, (x) => x.state === 'FAILED');
+  expect(s.error?.code).toBe(ErrorCode.UNAUTHENTICATED);
+  expect(hellos).toHaveLength(1);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(c.status.state).toBe('FAILED'); // and stays so
+  expect(hellos[0]).toContain('fixed-token');
+});
+
+it('asks a token function for a fresh token after a refusal', async () => {
+  const hellos: string[] = [];
+  const asked: boolean[] = [];
+  const c = await start(await listen(refusingPeer(hellos)), (fresh) => {
+    asked.push(fresh);
+    return `token-${asked.length}`;
+  });
+  await settled(c, () => asked.length >= 2);
+  expect(asked.slice(0, 2)).toEqual([false, true]);
+  expect(c.status.state).not.toBe('FAILED');
+});
