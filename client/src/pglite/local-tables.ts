@@ -27,14 +27,18 @@ export interface LocalTable {
   readonly key: readonly number[];
 }
 
-// `format_type()` output: identifiers, dots, quotes, spaces, typmods and array brackets. Anything else is not a
-// type name we splice into DDL.
-const TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_ ."]*(\(\d+(,\s*\d+)?\))?(\[\])*$/;
+// `format_type()` output: plain or quoted identifiers (`"Priority"`, `"char"`), dots, spaces, type modifiers
+// anywhere (`timestamp(3) with time zone`), then array brackets. Quotes come in pairs, so nothing else can be
+// spliced into DDL; anything else is not a type name we use.
+const IDENT = '"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*(?![A-Za-z0-9_$])'; // (no backtracking into a name)
+const TYPE_NAME = new RegExp(`^(?:${IDENT}|\\(\\d+(?:,\\s*\\d+)*\\)|[ .])+(?:\\[\\])*$`);
+const SCHEMA_PREFIX = new RegExp(`^(${IDENT})\\.`);
 
 const declared = (c: Column): string => (c.baseTypeName !== '' ? c.baseTypeName : c.typeName);
 const isArray = (c: Column): boolean => c.encoding === ValueEncoding.ARRAY;
 const elementOf = (type: string): string => type.replace(/(\[\])+$/, '');
-const schemaOf = (type: string): string | undefined => /^"?([A-Za-z0-9_]+)"?\./.exec(type)?.[1];
+/** The schema of a qualified type name, as it is written there (quoted or not). */
+const schemaOf = (type: string): string | undefined => SCHEMA_PREFIX.exec(type)?.[1];
 
 async function existingTypes(db: SqlRunner, names: readonly string[]): Promise<Set<string>> {
   if (names.length === 0) return new Set();
@@ -53,8 +57,12 @@ async function createTypes(db: SqlRunner, columns: readonly Column[]): Promise<v
     const element = elementOf(declared(c));
     if (c.enumLabels.length > 0) {
       const labels = c.enumLabels.map(literal).join(', ');
-      if (!have.has(element)) await db.exec(`CREATE TYPE ${element} AS ENUM (${labels})`);
-      else
+      const schema = schemaOf(element);
+      if (!have.has(element)) {
+        await db.exec(
+          `${schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS ${schema}; `}CREATE TYPE ${element} AS ENUM (${labels})`,
+        );
+      } else
         for (const l of c.enumLabels)
           await db.exec(`ALTER TYPE ${element} ADD VALUE IF NOT EXISTS ${literal(l)}`);
       have.add(element);
@@ -65,7 +73,7 @@ async function createTypes(db: SqlRunner, columns: readonly Column[]): Promise<v
       const schema = schemaOf(element);
       try {
         await db.exec(
-          `CREATE EXTENSION IF NOT EXISTS vector${schema === undefined ? '' : ` SCHEMA ${ident(schema)}`}`,
+          `${schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS ${schema}; `}CREATE EXTENSION IF NOT EXISTS vector${schema === undefined ? '' : ` SCHEMA ${schema}`}`,
         );
         have.add(element);
       } catch {
