@@ -55,21 +55,27 @@ const LOCAL_SETTINGS = [
   `SET LOCAL ${APPLYING_SETTING.split('.').map(ident).join('.')} = 'on'`,
 ].join(';\n');
 
-/** The relations a work writes to. */
-function relationsOf(work: ApplyWork): Relation[] {
+/** The relations a work writes to (each descriptor object once). */
+function relationsOf(work: ApplyWork): Set<Relation> {
+  const out = new Set<Relation>();
   switch (work.kind) {
     case 'transactions':
     case 'snapshot-handoff':
-      return work.transactions.flatMap((t) =>
-        t.changes.flatMap((c) => (c.op === 'truncate' ? c.relations : [c.relation])),
-      );
+      for (const t of work.transactions) {
+        for (const c of t.changes) {
+          if (c.op === 'truncate') for (const r of c.relations) out.add(r);
+          else out.add(c.relation);
+        }
+      }
+      break;
     case 'snapshot-chunks':
-      return work.chunks.map((c) => c.relation);
+      for (const c of work.chunks) out.add(c.relation);
+      break;
     case 'snapshot-commit':
-      return [...work.tables];
-    default:
-      return [];
+      for (const r of work.tables) out.add(r);
+      break;
   }
+  return out;
 }
 
 /**
@@ -84,8 +90,8 @@ export function createSyncStore(db: PGliteLike, options: SyncStoreOptions = {}):
   // Local tables per descriptor object: a re-sent Relation is a new object and is prepared again.
   const tables = new WeakMap<Relation, LocalTable>();
 
-  async function prepare(relations: readonly Relation[]): Promise<(r: Relation) => LocalTable> {
-    for (const r of new Set(relations)) {
+  async function prepare(relations: ReadonlySet<Relation>): Promise<(r: Relation) => LocalTable> {
+    for (const r of relations) {
       if (tables.has(r)) continue;
       const table = await prepareTable(db, r);
       await addSyncedTable(db, table.schema, table.name);
