@@ -34,3 +34,30 @@ export const DATABASE_URL_ENV = 'DATABASE_URL';
 
 /** The embedded cluster `record` starts when no `DATABASE_URL` is given (under `.vibestack/pg/`). */
 export const RECORD_CLUSTER_NAME = 'conformance-record';
+
+/** The reference server's URL path of a case: `/cases/<id>/`; the sync endpoint is `v1/sync` under it. */
+export const CASE_PATH_PREFIX = '/cases/';
+
+/** The user every reference-server token is issued for (`sub`), and the token's signing secret's length. */
+export const CONFORMANCE_USER = 'conformance-user';
+export const TOKEN_SECRET_BYTES = 32;
+
+/**
+ * Least time between two LIVE Progress frames on the reference server, ms (the core's default is 5 s, which
+ * would make every case that ends on a transaction without changes wait that long).
+ */
+export const REFERENCE_PROGRESS_INTERVAL_MS = 50;
+
+/** How long the runner waits for a client to acknowledge what it applied before calling the ack missing, ms. */
+export const ACK_GRACE_MS = 3_000;
+
+/** Defaults of a case (suite.proto): the case timeout, and the wait of `await`/`wait_connection` steps, ms. */
+export const DEFAULT_CASE_TIMEOUT_MS = 30_000;
+export const DEFAULT_STEP_TIMEOUT_MS = 10_000;
+
+/** Where the built-in suites live (relative to the package root), and a suite file's suffixes. */
+export const SUITES_DIR = 'suites';
+export const SUITE_SUFFIXES: readonly string[] = Object.freeze(['.yaml', '.yml']);
+
+/** How long an adapter gets to exit after SIGTERM before it is killed, ms. */
+export const ADAPTER_KILL_GRACE_MS = 2_000;

@@ -3,8 +3,8 @@
  * WAL streams recorded from real Postgres (conformance/README.md).
  *
  * For adapter authors (TypeScript): the adapter protocol's messages and `serveAdapter`. For suite authors: suites,
- * fixtures and the canonical state dump. For tools: the recorder and the fixture feeder (the reference server's
- * source of transactions).
+ * fixtures and the canonical state dump. For tools: the recorder, the fixture feeder (the reference server's
+ * source of transactions), the reference server and the runner.
  */
 
 // Adapters.
@@ -40,6 +40,14 @@ export type { RecordFixtureOptions } from './record/record-fixture.ts';
 export { RecordError, recordFixture } from './record/record-fixture.ts';
 export type { Workload, WorkloadStatement } from './record/workload.ts';
 export { parseWorkload, WorkloadError } from './record/workload.ts';
+// Running suites (the `vibestack-conformance --client …` command, for tools that embed it).
+export type { CaseOutcome, CaseStatus } from './runner/run-case.ts';
+export type { CaseResult, CaseVerdict, RunOptions, RunResult } from './runner/run-suites.ts';
+export { runSuites } from './runner/run-suites.ts';
+export type { LoadedCase } from './runner/suite-loader.ts';
+export { loadSuites } from './runner/suite-loader.ts';
+export type { ReferenceServer, RegisteredCase } from './server/reference-server.ts';
+export { startReferenceServer } from './server/reference-server.ts';
 // The canonical state dump.
 export type { TableLayout } from './state/canonical-state.ts';
 export { canonicalState, cellOf, cellText, layoutOf, NULL_CELL } from './state/canonical-state.ts';

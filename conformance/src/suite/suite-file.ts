@@ -81,7 +81,7 @@ export function fixturePointsOf(c: Case): FixturePoint[] {
     if (step.case === 'await') points.push(step.value.at);
     else if (step.case === 'dumpState' && step.value.expected.case === 'at')
       points.push(step.value.expected.value);
-    else if (step.case === 'advanceHead') points.push(step.value);
+    else if (step.case === 'advanceHead' || step.case === 'advanceFloor') points.push(step.value);
   }
   return points.filter((p): p is FixturePoint => p !== undefined);
 }

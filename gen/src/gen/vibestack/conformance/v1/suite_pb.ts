@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vibestack/conformance/v1/suite.proto.
  */
 export const file_vibestack_conformance_v1_suite: GenFile = /*@__PURE__*/
-  fileDesc("CiR2aWJlc3RhY2svY29uZm9ybWFuY2UvdjEvc3VpdGUucHJvdG8SGHZpYmVzdGFjay5jb25mb3JtYW5jZS52MSKeAQoFU3VpdGUSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgDIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRItCgVjYXNlcxgEIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlIvgCCgRDYXNlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDwoHZml4dHVyZRgDIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgEIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRI4CgZzZXJ2ZXIYBSABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2VydmVyU2V0dGluZ3MSPwoLY29ubmVjdGlvbnMYBiADKAsyKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ29ubmVjdGlvblNjcmlwdBItCgVzdGVwcxgHIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TdGVwEjkKBmV4cGVjdBgIIAEoCzIpLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlRXhwZWN0YXRpb24SEgoKdGltZW91dF9tcxgJIAEoDSI4CgxGaXh0dXJlUG9pbnQSEAoGY29tbWl0GAEgASgNSAASDQoDZW5kGAIgASgISABCBwoFcG9pbnQi4AIKDlNlcnZlclNldHRpbmdzEjsKC3NuYXBzaG90X2F0GAEgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBI0CgRoZWFkGAIgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBI1CgVmbG9vchgDIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSGgoSbWF4X3Jvd3NfcGVyX2NodW5rGAQgASgNEh0KFW1heF9jaGFuZ2VzX3Blcl9mcmFtZRgFIAEoDRIXCg9tYXhfZnJhbWVfYnl0ZXMYBiABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAcgASgNEhkKEXByb3RvY29sX3ZlcnNpb25zGAggAygNEhYKDnNjaGVtYV92ZXJzaW9uGAkgASgJIuMBChBDb25uZWN0aW9uU2NyaXB0EhIKCmNvbm5lY3Rpb24YASABKA0SQAoMZXhwZWN0X2hlbGxvGAIgASgLMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkhlbGxvRXhwZWN0YXRpb24SNwoHYWN0aW9ucxgDIAMoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TZXJ2ZXJBY3Rpb24SQAoMZXhwZWN0X2Nsb3NlGAQgASgLMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNsb3NlRXhwZWN0YXRpb24ihQEKEEhlbGxvRXhwZWN0YXRpb24SDwoFZnJlc2gYASABKAhIABI7CglyZXN1bWVfYXQYAiABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50SAASGQoPc25hcHNob3RfcmVzdW1lGAMgASgISABCCAoGcmVzdW1lIr8DCgxTZXJ2ZXJBY3Rpb24SEwoLYWZ0ZXJfZnJhbWUYASABKA0SNAoEZHJvcBgCIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Ecm9wQWN0aW9uSAASNgoFY2xvc2UYAyABKAsyJS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ2xvc2VBY3Rpb25IABI+CglkdXBsaWNhdGUYBCABKAsyKS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRHVwbGljYXRlQWN0aW9uSAASNAoEc3dhcBgFIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Td2FwQWN0aW9uSAASPAoIc2VuZF9yYXcYBiABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuUmF3RnJhbWVBY3Rpb25IABI2CgVkZWxheRgHIAEoCzIlLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EZWxheUFjdGlvbkgAEjYKBXN0YWxsGAggASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlN0YWxsQWN0aW9uSABCCAoGYWN0aW9uIgwKCkRyb3BBY3Rpb24iYAoLQ2xvc2VBY3Rpb24SKwoFZXJyb3IYASABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgCIAEoDRIWCg5yZXRyeV9hZnRlcl9tcxgDIAEoDSIhCg9EdXBsaWNhdGVBY3Rpb24SDgoGZnJhbWVzGAEgASgNIgwKClN3YXBBY3Rpb24iUgoOUmF3RnJhbWVBY3Rpb24SEAoGYmluYXJ5GAEgASgMSAASDgoEdGV4dBgCIAEoCUgAEhUKC292ZXJzaXplX2J5GAMgASgNSABCBwoFZnJhbWUiGQoLRGVsYXlBY3Rpb24SCgoCbXMYASABKA0iDQoLU3RhbGxBY3Rpb24icwoQQ2xvc2VFeHBlY3RhdGlvbhIRCglieV9jbGllbnQYASABKAgSKwoFZXJyb3IYAiABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgDIAEoDRIRCgl3aXRoaW5fbXMYBCABKA0iswQKBFN0ZXASOwoHY29ubmVjdBgBIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db25uZWN0Q29tbWFuZEgAEkEKCmRpc2Nvbm5lY3QYAiABKAsyKy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRGlzY29ubmVjdENvbW1hbmRIABI7CgdyZXN0YXJ0GAMgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlJlc3RhcnRDb21tYW5kSAASNAoFYXdhaXQYBCABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQXdhaXRTdGVwSAASOAoKZHVtcF9zdGF0ZRgFIAEoCzIiLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EdW1wU3RlcEgAEjcKBXdyaXRlGAYgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlQ29tbWFuZEgAEj4KDGFkdmFuY2VfaGVhZBgHIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnRIABJHCg93YWl0X2Nvbm5lY3Rpb24YCCABKAsyLC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuV2FpdENvbm5lY3Rpb25TdGVwSAASNAoFc2xlZXAYCSABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2xlZXBTdGVwSABCBgoEc3RlcCKVAQoJQXdhaXRTdGVwEjIKAmF0GAEgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBISCgp0aW1lb3V0X21zGAIgASgNEkAKDGV4cGVjdF9lcnJvchgDIAEoDjIqLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db21tYW5kRXJyb3JDb2RlIn4KCER1bXBTdGVwEjQKAmF0GAEgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludEgAEjAKBXN0YXRlGAIgASgLMh8udmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlN0YXRlSABCCgoIZXhwZWN0ZWQiTAoSV2FpdENvbm5lY3Rpb25TdGVwEhIKCmNvbm5lY3Rpb24YASABKA0SDgoGY2xvc2VkGAIgASgIEhIKCnRpbWVvdXRfbXMYAyABKA0iFwoJU2xlZXBTdGVwEgoKAm1zGAEgASgNIpcBCg9DYXNlRXhwZWN0YXRpb24SOwoLZmluYWxfc3RhdGUYASABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50EhMKC2Nvbm5lY3Rpb25zGAIgASgNEjIKDHN0b3BwZWRfd2l0aBgDIAEoDjIcLnZpYmVzdGFjay5zeW5jLnYxLkVycm9yQ29kZWIGcHJvdG8z", [file_vibestack_conformance_v1_adapter, file_vibestack_conformance_v1_state, file_vibestack_sync_v1_error]);
+  fileDesc("CiR2aWJlc3RhY2svY29uZm9ybWFuY2UvdjEvc3VpdGUucHJvdG8SGHZpYmVzdGFjay5jb25mb3JtYW5jZS52MSKeAQoFU3VpdGUSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgDIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRItCgVjYXNlcxgEIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlIvgCCgRDYXNlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDwoHZml4dHVyZRgDIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgEIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRI4CgZzZXJ2ZXIYBSABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2VydmVyU2V0dGluZ3MSPwoLY29ubmVjdGlvbnMYBiADKAsyKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ29ubmVjdGlvblNjcmlwdBItCgVzdGVwcxgHIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TdGVwEjkKBmV4cGVjdBgIIAEoCzIpLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlRXhwZWN0YXRpb24SEgoKdGltZW91dF9tcxgJIAEoDSI4CgxGaXh0dXJlUG9pbnQSEAoGY29tbWl0GAEgASgNSAASDQoDZW5kGAIgASgISABCBwoFcG9pbnQingMKDlNlcnZlclNldHRpbmdzEjsKC3NuYXBzaG90X2F0GAEgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBI0CgRoZWFkGAIgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBI1CgVmbG9vchgDIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSGgoSbWF4X3Jvd3NfcGVyX2NodW5rGAQgASgNEh0KFW1heF9jaGFuZ2VzX3Blcl9mcmFtZRgFIAEoDRIXCg9tYXhfZnJhbWVfYnl0ZXMYBiABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAcgASgNEhkKEXByb3RvY29sX3ZlcnNpb25zGAggAygNEhYKDnNjaGVtYV92ZXJzaW9uGAkgASgJEjwKDXNjb3BlZF90YWJsZXMYCiADKAsyJS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2NvcGVkVGFibGUiOwoLU2NvcGVkVGFibGUSDQoFdGFibGUYASABKAkSDgoGY29sdW1uGAIgASgJEg0KBWNsYWltGAMgASgJIuMBChBDb25uZWN0aW9uU2NyaXB0EhIKCmNvbm5lY3Rpb24YASABKA0SQAoMZXhwZWN0X2hlbGxvGAIgASgLMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkhlbGxvRXhwZWN0YXRpb24SNwoHYWN0aW9ucxgDIAMoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TZXJ2ZXJBY3Rpb24SQAoMZXhwZWN0X2Nsb3NlGAQgASgLMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNsb3NlRXhwZWN0YXRpb24ihQEKEEhlbGxvRXhwZWN0YXRpb24SDwoFZnJlc2gYASABKAhIABI7CglyZXN1bWVfYXQYAiABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50SAASGQoPc25hcHNob3RfcmVzdW1lGAMgASgISABCCAoGcmVzdW1lIr8DCgxTZXJ2ZXJBY3Rpb24SEwoLYWZ0ZXJfZnJhbWUYASABKA0SNAoEZHJvcBgCIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Ecm9wQWN0aW9uSAASNgoFY2xvc2UYAyABKAsyJS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ2xvc2VBY3Rpb25IABI+CglkdXBsaWNhdGUYBCABKAsyKS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRHVwbGljYXRlQWN0aW9uSAASNAoEc3dhcBgFIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Td2FwQWN0aW9uSAASPAoIc2VuZF9yYXcYBiABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuUmF3RnJhbWVBY3Rpb25IABI2CgVkZWxheRgHIAEoCzIlLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EZWxheUFjdGlvbkgAEjYKBXN0YWxsGAggASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlN0YWxsQWN0aW9uSABCCAoGYWN0aW9uIgwKCkRyb3BBY3Rpb24iYAoLQ2xvc2VBY3Rpb24SKwoFZXJyb3IYASABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgCIAEoDRIWCg5yZXRyeV9hZnRlcl9tcxgDIAEoDSIhCg9EdXBsaWNhdGVBY3Rpb24SDgoGZnJhbWVzGAEgASgNIgwKClN3YXBBY3Rpb24iUgoOUmF3RnJhbWVBY3Rpb24SEAoGYmluYXJ5GAEgASgMSAASDgoEdGV4dBgCIAEoCUgAEhUKC292ZXJzaXplX2J5GAMgASgNSABCBwoFZnJhbWUiGQoLRGVsYXlBY3Rpb24SCgoCbXMYASABKA0iDQoLU3RhbGxBY3Rpb24icwoQQ2xvc2VFeHBlY3RhdGlvbhIRCglieV9jbGllbnQYASABKAgSKwoFZXJyb3IYAiABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgDIAEoDRIRCgl3aXRoaW5fbXMYBCABKA0i9AQKBFN0ZXASOwoHY29ubmVjdBgBIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db25uZWN0Q29tbWFuZEgAEkEKCmRpc2Nvbm5lY3QYAiABKAsyKy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRGlzY29ubmVjdENvbW1hbmRIABI7CgdyZXN0YXJ0GAMgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlJlc3RhcnRDb21tYW5kSAASNAoFYXdhaXQYBCABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQXdhaXRTdGVwSAASOAoKZHVtcF9zdGF0ZRgFIAEoCzIiLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EdW1wU3RlcEgAEjcKBXdyaXRlGAYgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlQ29tbWFuZEgAEj4KDGFkdmFuY2VfaGVhZBgHIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnRIABJHCg93YWl0X2Nvbm5lY3Rpb24YCCABKAsyLC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuV2FpdENvbm5lY3Rpb25TdGVwSAASNAoFc2xlZXAYCSABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2xlZXBTdGVwSAASPwoNYWR2YW5jZV9mbG9vchgKIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnRIAEIGCgRzdGVwIpUBCglBd2FpdFN0ZXASMgoCYXQYASABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50EhIKCnRpbWVvdXRfbXMYAiABKA0SQAoMZXhwZWN0X2Vycm9yGAMgASgOMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNvbW1hbmRFcnJvckNvZGUifgoIRHVtcFN0ZXASNAoCYXQYASABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50SAASMAoFc3RhdGUYAiABKAsyHy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU3RhdGVIAEIKCghleHBlY3RlZCJMChJXYWl0Q29ubmVjdGlvblN0ZXASEgoKY29ubmVjdGlvbhgBIAEoDRIOCgZjbG9zZWQYAiABKAgSEgoKdGltZW91dF9tcxgDIAEoDSIXCglTbGVlcFN0ZXASCgoCbXMYASABKA0ilwEKD0Nhc2VFeHBlY3RhdGlvbhI7CgtmaW5hbF9zdGF0ZRgBIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSEwoLY29ubmVjdGlvbnMYAiABKA0SMgoMc3RvcHBlZF93aXRoGAMgASgOMhwudmliZXN0YWNrLnN5bmMudjEuRXJyb3JDb2RlYgZwcm90bzM", [file_vibestack_conformance_v1_adapter, file_vibestack_conformance_v1_state, file_vibestack_sync_v1_error]);
 
 /**
  * One suite file.
@@ -251,6 +251,15 @@ export type ServerSettings = Message<"vibestack.conformance.v1.ServerSettings"> 
    * @generated from field: string schema_version = 9;
    */
   schemaVersion: string;
+
+  /**
+   * Tables whose rows are filtered per user; every other table of the fixture is shared (every user sees every
+   * row). The runner's tokens are for the user `conformance-user` (claim `sub`), and the states the case expects
+   * are the fixture's states filtered the same way.
+   *
+   * @generated from field: repeated vibestack.conformance.v1.ScopedTable scoped_tables = 10;
+   */
+  scopedTables: ScopedTable[];
 };
 
 /**
@@ -259,6 +268,42 @@ export type ServerSettings = Message<"vibestack.conformance.v1.ServerSettings"> 
  */
 export const ServerSettingsSchema: GenMessage<ServerSettings> = /*@__PURE__*/
   messageDesc(file_vibestack_conformance_v1_suite, 3);
+
+/**
+ * A table synced with a claim rule: a row is visible when `column`'s text value equals the token's claim `claim`
+ * (server/src/core/scope). Rows move into and out of a user's view as that column changes.
+ *
+ * @generated from message vibestack.conformance.v1.ScopedTable
+ */
+export type ScopedTable = Message<"vibestack.conformance.v1.ScopedTable"> & {
+  /**
+   * Schema-qualified table name, e.g. `public.notes`.
+   *
+   * @generated from field: string table = 1;
+   */
+  table: string;
+
+  /**
+   * The column compared with the claim.
+   *
+   * @generated from field: string column = 2;
+   */
+  column: string;
+
+  /**
+   * The claim, e.g. `sub`.
+   *
+   * @generated from field: string claim = 3;
+   */
+  claim: string;
+};
+
+/**
+ * Describes the message vibestack.conformance.v1.ScopedTable.
+ * Use `create(ScopedTableSchema)` to create a new message.
+ */
+export const ScopedTableSchema: GenMessage<ScopedTable> = /*@__PURE__*/
+  messageDesc(file_vibestack_conformance_v1_suite, 4);
 
 /**
  * The reference server's script for connections of the case, and what the client must do on them.
@@ -301,7 +346,7 @@ export type ConnectionScript = Message<"vibestack.conformance.v1.ConnectionScrip
  * Use `create(ConnectionScriptSchema)` to create a new message.
  */
 export const ConnectionScriptSchema: GenMessage<ConnectionScript> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 4);
+  messageDesc(file_vibestack_conformance_v1_suite, 5);
 
 /**
  * The resume point a Hello must carry.
@@ -345,7 +390,7 @@ export type HelloExpectation = Message<"vibestack.conformance.v1.HelloExpectatio
  * Use `create(HelloExpectationSchema)` to create a new message.
  */
 export const HelloExpectationSchema: GenMessage<HelloExpectation> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 5);
+  messageDesc(file_vibestack_conformance_v1_suite, 6);
 
 /**
  * One deviation of the reference server from the normal protocol on one connection.
@@ -431,7 +476,7 @@ export type ServerAction = Message<"vibestack.conformance.v1.ServerAction"> & {
  * Use `create(ServerActionSchema)` to create a new message.
  */
 export const ServerActionSchema: GenMessage<ServerAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 6);
+  messageDesc(file_vibestack_conformance_v1_suite, 7);
 
 /**
  * See `ServerAction.drop`.
@@ -446,7 +491,7 @@ export type DropAction = Message<"vibestack.conformance.v1.DropAction"> & {
  * Use `create(DropActionSchema)` to create a new message.
  */
 export const DropActionSchema: GenMessage<DropAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 7);
+  messageDesc(file_vibestack_conformance_v1_suite, 8);
 
 /**
  * See `ServerAction.close`.
@@ -481,7 +526,7 @@ export type CloseAction = Message<"vibestack.conformance.v1.CloseAction"> & {
  * Use `create(CloseActionSchema)` to create a new message.
  */
 export const CloseActionSchema: GenMessage<CloseAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 8);
+  messageDesc(file_vibestack_conformance_v1_suite, 9);
 
 /**
  * See `ServerAction.duplicate`.
@@ -502,7 +547,7 @@ export type DuplicateAction = Message<"vibestack.conformance.v1.DuplicateAction"
  * Use `create(DuplicateActionSchema)` to create a new message.
  */
 export const DuplicateActionSchema: GenMessage<DuplicateAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 9);
+  messageDesc(file_vibestack_conformance_v1_suite, 10);
 
 /**
  * See `ServerAction.swap`.
@@ -517,7 +562,7 @@ export type SwapAction = Message<"vibestack.conformance.v1.SwapAction"> & {
  * Use `create(SwapActionSchema)` to create a new message.
  */
 export const SwapActionSchema: GenMessage<SwapAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 10);
+  messageDesc(file_vibestack_conformance_v1_suite, 11);
 
 /**
  * See `ServerAction.send_raw`.
@@ -562,7 +607,7 @@ export type RawFrameAction = Message<"vibestack.conformance.v1.RawFrameAction"> 
  * Use `create(RawFrameActionSchema)` to create a new message.
  */
 export const RawFrameActionSchema: GenMessage<RawFrameAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 11);
+  messageDesc(file_vibestack_conformance_v1_suite, 12);
 
 /**
  * See `ServerAction.delay`.
@@ -583,7 +628,7 @@ export type DelayAction = Message<"vibestack.conformance.v1.DelayAction"> & {
  * Use `create(DelayActionSchema)` to create a new message.
  */
 export const DelayActionSchema: GenMessage<DelayAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 12);
+  messageDesc(file_vibestack_conformance_v1_suite, 13);
 
 /**
  * See `ServerAction.stall`.
@@ -598,7 +643,7 @@ export type StallAction = Message<"vibestack.conformance.v1.StallAction"> & {
  * Use `create(StallActionSchema)` to create a new message.
  */
 export const StallActionSchema: GenMessage<StallAction> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 13);
+  messageDesc(file_vibestack_conformance_v1_suite, 14);
 
 /**
  * How the client must end a connection.
@@ -641,7 +686,7 @@ export type CloseExpectation = Message<"vibestack.conformance.v1.CloseExpectatio
  * Use `create(CloseExpectationSchema)` to create a new message.
  */
 export const CloseExpectationSchema: GenMessage<CloseExpectation> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 14);
+  messageDesc(file_vibestack_conformance_v1_suite, 15);
 
 /**
  * One step of a case, run by the runner.
@@ -725,6 +770,17 @@ export type Step = Message<"vibestack.conformance.v1.Step"> & {
      */
     value: SleepStep;
     case: "sleep";
+  } | {
+    /**
+     * Move the retention floor to this point (at most the head), as retention dropping the log's older
+     * transactions would: a client resuming from an LSN before it is answered ERROR_CODE_MUST_REFETCH, and a
+     * connected client whose stream is behind it is closed with it. The snapshot an initial sync serves moves up
+     * to the floor when it was below (a new snapshot is never older than the retained log).
+     *
+     * @generated from field: vibestack.conformance.v1.FixturePoint advance_floor = 10;
+     */
+    value: FixturePoint;
+    case: "advanceFloor";
   } | { case: undefined; value?: undefined };
 };
 
@@ -733,7 +789,7 @@ export type Step = Message<"vibestack.conformance.v1.Step"> & {
  * Use `create(StepSchema)` to create a new message.
  */
 export const StepSchema: GenMessage<Step> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 15);
+  messageDesc(file_vibestack_conformance_v1_suite, 16);
 
 /**
  * See `Step.await`.
@@ -769,7 +825,7 @@ export type AwaitStep = Message<"vibestack.conformance.v1.AwaitStep"> & {
  * Use `create(AwaitStepSchema)` to create a new message.
  */
 export const AwaitStepSchema: GenMessage<AwaitStep> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 16);
+  messageDesc(file_vibestack_conformance_v1_suite, 17);
 
 /**
  * See `Step.dump_state`.
@@ -806,7 +862,7 @@ export type DumpStep = Message<"vibestack.conformance.v1.DumpStep"> & {
  * Use `create(DumpStepSchema)` to create a new message.
  */
 export const DumpStepSchema: GenMessage<DumpStep> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 17);
+  messageDesc(file_vibestack_conformance_v1_suite, 18);
 
 /**
  * See `Step.wait_connection`.
@@ -841,7 +897,7 @@ export type WaitConnectionStep = Message<"vibestack.conformance.v1.WaitConnectio
  * Use `create(WaitConnectionStepSchema)` to create a new message.
  */
 export const WaitConnectionStepSchema: GenMessage<WaitConnectionStep> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 18);
+  messageDesc(file_vibestack_conformance_v1_suite, 19);
 
 /**
  * See `Step.sleep`.
@@ -862,7 +918,7 @@ export type SleepStep = Message<"vibestack.conformance.v1.SleepStep"> & {
  * Use `create(SleepStepSchema)` to create a new message.
  */
 export const SleepStepSchema: GenMessage<SleepStep> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 19);
+  messageDesc(file_vibestack_conformance_v1_suite, 20);
 
 /**
  * What must hold when a case's steps are done (besides the runner's standing checks).
@@ -899,5 +955,5 @@ export type CaseExpectation = Message<"vibestack.conformance.v1.CaseExpectation"
  * Use `create(CaseExpectationSchema)` to create a new message.
  */
 export const CaseExpectationSchema: GenMessage<CaseExpectation> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 20);
+  messageDesc(file_vibestack_conformance_v1_suite, 21);
 

@@ -1,0 +1,5 @@
+/** Starts the TypeScript client's adapter (see main.ts). */
+
+import { runAdapter } from './main.ts';
+
+await runAdapter();
