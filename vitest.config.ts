@@ -7,7 +7,10 @@ import { defineConfig } from 'vitest/config';
 // database per file.
 export default defineConfig({
   test: {
-    include: ['{gen,server,client,conformance,dataforge,bench}/src/**/*.test.{ts,tsx}', 'scripts/**/*.test.ts'],
+    include: [
+      '{gen,server,client,conformance,dataforge,bench}/src/**/*.test.{ts,tsx}',
+      'scripts/**/*.test.ts',
+    ],
     globalSetup: ['server/src/node/test-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
