@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import type { Lsn } from '@vibestack/proto';
+import WebSocket from 'ws';
 import type { ClientStatus } from '../core/client-types.ts';
 import { createSyncClient, type SyncClient } from '../sync-client.ts';
 import type { SyncCommand } from './args.ts';
@@ -17,7 +18,6 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE } from './constants.ts';
 import { isUsableForSync, lockDirectory } from './dir-lock.ts';
 import { createStatusReporter, reportedError, type StatusReporter } from './status-lines.ts';
 import { createOutcomeJudge, type Outcome } from './sync-outcome.ts';
-import { tappedWebSocket } from './tapped-socket.ts';
 import { createTokenProvider } from './token-source.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -52,29 +52,13 @@ async function syncDatabase(
     url: command.url,
     db,
     token: createTokenProvider(command.token, io.env),
-    WebSocket: tappedWebSocket({
-      onWelcome: (lsn) => judge.welcome(lsn),
-      onConnectError: (message, httpStatus) => {
-        // §9.3: an upgrade refused with a 4xx other than 429 is a configuration error (wrong URL): stop.
-        if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 429) {
-          outcome.settle({
-            kind: 'failed',
-            error: {
-              code: `HTTP_${httpStatus}`,
-              message: `the server refused the WebSocket upgrade (${message})`,
-            },
-          });
-        } else {
-          reporter.log('warn', `connecting failed: ${message}`);
-        }
-      },
-    }),
+    WebSocket,
     log: (level, message) => reporter.log(level, message),
   });
   const onStatus = (s: ClientStatus) => {
     if (outcome.settled()) return;
     reporter.status(s);
-    judge.status(s);
+    judge(s);
   };
   const unsubscribe = client.subscribe(onStatus);
   onStatus(client.status);

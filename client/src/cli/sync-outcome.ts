@@ -1,9 +1,9 @@
 /**
  * When `vibestack-client sync` is done: caught up, failed, or stopped by a signal. Pure: fed the client's
- * statuses and the Welcomes the socket tap reports.
+ * statuses.
  */
 
-import { ErrorCode, isSyncError, type Lsn } from '@vibestack/proto';
+import { ErrorCode, isSyncError } from '@vibestack/proto';
 import type { ClientStatus } from '../core/client-types.ts';
 import type { SyncCommand } from './args.ts';
 import { MAX_FRESH_TOKEN_REJECTIONS, TOKEN_ENV } from './constants.ts';
@@ -15,68 +15,57 @@ export type Outcome =
   | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
   | { readonly kind: 'failed'; readonly error: ReportedError };
 
-/** Watches one run; see {@link createOutcomeJudge}. */
-export interface OutcomeJudge {
-  /** A connection got its Welcome with this `server_lsn` (the head of the server's change log). */
-  welcome(serverLsn: Lsn): void;
-  /** The client's status changed. */
-  status(status: ClientStatus): void;
-}
-
 /**
- * Decides when a `sync` run ends from the client's statuses and Welcomes, and calls `settle` (maybe more than
- * once; the first call counts):
+ * Returns the function to feed every client status to; it decides when a `sync` run ends and calls `settle`
+ * (maybe more than once; the first call counts):
  *
- * - FAILED → failed, with the error's code name;
- * - BACKOFF after UNAUTHENTICATED → failed at once with a fixed token, after
- *   {@link MAX_FRESH_TOKEN_REJECTIONS} rejections in a row with a token command;
- * - with `untilCaughtUp`: LIVE with the applied LSN at or past the last Welcome's `server_lsn` → caught up.
- *   LIVE alone is not enough: after `Progress{caught_up}` transactions may still wait to be applied.
+ * - FAILED → failed, with the error's code name. A refused fixed token fails the client by itself (it is never
+ *   sent again, §4.3); its failure is reported with the server's reason for the refusal;
+ * - BACKOFF after UNAUTHENTICATED {@link MAX_FRESH_TOKEN_REJECTIONS} times in a row → failed: the client asks
+ *   `--token-command` for fresh tokens for ever;
+ * - with `untilCaughtUp`: LIVE with the applied LSN at or past `caughtUpLsn` → caught up (what
+ *   `client.whenLive()` waits for). LIVE alone is not enough: the transactions before `Progress{caught_up}` may
+ *   still wait to be applied.
  */
 export function createOutcomeJudge(
   command: Pick<SyncCommand, 'token' | 'untilCaughtUp'>,
   settle: (o: Outcome) => void,
-): OutcomeJudge {
-  let serverLsn: Lsn | undefined;
+): (status: ClientStatus) => void {
   let rejections = 0;
   let lastRejection: unknown;
-  return {
-    welcome(lsn) {
-      serverLsn = lsn;
-    },
-    status(s) {
-      if (s.state === 'FAILED') {
-        settle({ kind: 'failed', error: reportedError(s.error ?? 'the client failed') });
+  return (s) => {
+    if (s.state === 'FAILED') {
+      const { code, message } = reportedError(s.error ?? 'the client failed');
+      // The client's own message for a refused fixed token speaks of its API; the server's reason is what the user needs.
+      const refusal =
+        command.token.kind === 'fixed' && code === 'UNAUTHENTICATED' ? lastRejection : undefined;
+      const why = `the server rejected the token; a fixed token (--token, ${TOKEN_ENV}) cannot be renewed`;
+      settle({
+        kind: 'failed',
+        error: {
+          code,
+          message: refusal === undefined ? message : `${reportedError(refusal).message} (${why})`,
+        },
+      });
+      return;
+    }
+    if (s.state === 'SNAPSHOT' || s.state === 'CATCHING_UP' || s.state === 'LIVE') rejections = 0;
+    if (
+      s.state === 'BACKOFF' &&
+      isSyncError(s.error) &&
+      s.error.code === ErrorCode.UNAUTHENTICATED &&
+      s.error !== lastRejection
+    ) {
+      lastRejection = s.error;
+      if (++rejections >= MAX_FRESH_TOKEN_REJECTIONS) {
+        const { code, message } = reportedError(s.error);
+        const why = `the server rejected ${rejections} fresh tokens from --token-command in a row`;
+        settle({ kind: 'failed', error: { code, message: `${message} (${why})` } });
         return;
       }
-      if (s.state === 'SNAPSHOT' || s.state === 'CATCHING_UP' || s.state === 'LIVE') rejections = 0;
-      // The session retries UNAUTHENTICATED with a fresh token (§9.2); a fixed one cannot be renewed.
-      if (
-        s.state === 'BACKOFF' &&
-        isSyncError(s.error) &&
-        s.error.code === ErrorCode.UNAUTHENTICATED &&
-        s.error !== lastRejection
-      ) {
-        lastRejection = s.error;
-        rejections++;
-        const fixed = command.token.kind === 'fixed';
-        if (fixed || rejections >= MAX_FRESH_TOKEN_REJECTIONS) {
-          const { code, message } = reportedError(s.error);
-          const why = fixed
-            ? `the server rejected the token; a fixed token (--token, ${TOKEN_ENV}) cannot be renewed`
-            : `the server rejected ${rejections} fresh tokens from --token-command in a row`;
-          settle({ kind: 'failed', error: { code, message: `${message} (${why})` } });
-          return;
-        }
-      }
-      if (
-        command.untilCaughtUp &&
-        s.state === 'LIVE' &&
-        serverLsn !== undefined &&
-        s.appliedLsn >= serverLsn
-      ) {
-        settle({ kind: 'caught-up' });
-      }
-    },
+    }
+    if (command.untilCaughtUp && s.state === 'LIVE' && s.appliedLsn >= s.caughtUpLsn) {
+      settle({ kind: 'caught-up' });
+    }
   };
 }

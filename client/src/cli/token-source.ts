@@ -7,14 +7,9 @@
 
 import { exec } from 'node:child_process';
 import type { TokenSource } from './args.ts';
-import {
-  TOKEN_COMMAND_MAX_BYTES,
-  TOKEN_COMMAND_TIMEOUT_MS,
-  TOKEN_ENV,
-  TOKEN_FRESH_ENV,
-} from './constants.ts';
+import { TOKEN_COMMAND_MAX_BYTES, TOKEN_COMMAND_TIMEOUT_MS, TOKEN_FRESH_ENV } from './constants.ts';
 
-/** The `token` option of `createSyncClient`. */
+/** A token function for `createSyncClient` (`fresh`: the server rejected the last token). */
 export type TokenProvider = (fresh: boolean) => Promise<string>;
 
 /** Runs `command` with the shell; resolves to its trimmed stdout. */
@@ -49,22 +44,15 @@ function runTokenCommand(
 }
 
 /**
- * The token provider for a {@link TokenSource}. A fixed token cannot be renewed: asked for a fresh one, the
- * provider rejects (the sync command stops before that happens, see sync-command.ts).
+ * The `token` option of `createSyncClient` for a {@link TokenSource}: a fixed token as it is (when the server
+ * refuses it the client fails with UNAUTHENTICATED, never sending it again), a command as a provider.
  *
  * @param env the environment the command runs in (the CLI's own).
  */
 export function createTokenProvider(
   source: TokenSource,
   env: Readonly<Record<string, string | undefined>>,
-): TokenProvider {
-  if (source.kind === 'fixed') {
-    return async (fresh) => {
-      if (fresh) {
-        throw new Error(`the token was rejected and a fixed token (--token, ${TOKEN_ENV}) cannot be renewed`);
-      }
-      return source.token;
-    };
-  }
+): string | TokenProvider {
+  if (source.kind === 'fixed') return source.token;
   return (fresh) => runTokenCommand(source.command, fresh, env);
 }
