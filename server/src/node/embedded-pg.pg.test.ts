@@ -140,6 +140,27 @@ describe('startEmbeddedPostgres', () => {
     }
   });
 
+  it('starts an ephemeral cluster empty even when a killed run left its data directory behind', async () => {
+    const options = { name: 'throwaway', clustersDir, projectRoot: scratch, settings: PG_TEST_SETTINGS };
+    const first = await startEmbeddedPostgres({ ...options, ephemeral: true });
+    await query(first.url, 'CREATE TABLE leftover (id int)');
+    // Killed before stop(): Postgres and the data directory stay behind.
+    process.kill(first.pid, 'SIGKILL');
+    while (isProcessAlive(first.pid)) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(join(first.dataDir, 'PG_VERSION'))).toBe(true);
+    const second = await startEmbeddedPostgres({ ...options, ephemeral: true });
+    try {
+      const rows = await query<{ n: number }>(
+        second.url,
+        "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'leftover'",
+      );
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await second.stop();
+    }
+    expect(existsSync(second.dataDir)).toBe(false);
+  });
+
   it('shuts down a server orphaned by a killed harness, and refuses one whose owner is alive', async () => {
     const orphan = await start('orphan');
     // The harness that started it is "gone": its owner record names a dead process.

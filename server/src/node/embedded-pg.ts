@@ -42,7 +42,10 @@ export interface StartEmbeddedPostgresOptions {
   readonly projectRoot?: string;
   /** Directory holding cluster data directories. Default `<projectRoot>/.vibestack/pg`. */
   readonly clustersDir?: string;
-  /** Delete the data directory on `stop()` (test clusters). Default `false`: data survives restarts. */
+  /**
+   * A throwaway cluster (tests, benchmarks): starts from an empty data directory, even when a killed run left
+   * one behind, and deletes it on `stop()`. Default `false`: data survives restarts.
+   */
   readonly ephemeral?: boolean;
   /** Extra server settings (`-c name=value`), applied after the defaults (`wal_level=logical`, …). */
   readonly settings?: Readonly<Record<string, string>>;
@@ -252,6 +255,8 @@ export async function startEmbeddedPostgres(
   });
 
   await clearStaleServer(layout, log);
+  // An ephemeral cluster left behind by a run killed before stop() holds that run's data: start afresh.
+  if (ephemeral) rmSync(layout.dataDir, { recursive: true, force: true });
   if (!existsSync(join(layout.dataDir, 'PG_VERSION'))) {
     log(`Initialising a new Postgres cluster in ${layout.dataDir} …`);
     await initialiseCluster(layout, runAs, ephemeral);
