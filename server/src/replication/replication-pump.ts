@@ -11,7 +11,7 @@
 import type { Lsn } from '@vibestack/proto';
 import type { ChangeLog } from '../core/log/change-log.ts';
 import { createPgoutputDecoder } from '../core/pgoutput/decoder.ts';
-import type { RelationMessage } from '../core/pgoutput/messages.ts';
+import { shapeOfRelation } from '../core/pgoutput/relation-shape.ts';
 import { createTransactionAssembler } from '../core/pgoutput/transaction-assembler.ts';
 import { advanceSlot, readReplicationBatch } from '../db/replication-reader.ts';
 import type { SqlClient } from '../db/sql-client.ts';
@@ -40,21 +40,6 @@ export interface PumpResult {
   readonly slotLsn: Lsn | null;
   /** True when the poll read everything committed so far: poll again later. False: poll again at once. */
   readonly caughtUp: boolean;
-}
-
-function shapeOfRelation(r: RelationMessage) {
-  return {
-    relationOid: r.relationOid,
-    schema: r.namespace,
-    name: r.name,
-    replicaIdentity: r.replicaIdentity,
-    columns: r.columns.map((c) => ({
-      name: c.name,
-      typeOid: c.typeOid,
-      typeModifier: c.typeModifier,
-      isKey: c.isKey,
-    })),
-  };
 }
 
 /** Runs one poll. `client` must not be inside a transaction. */
