@@ -1,12 +1,19 @@
 /**
  * The shell against scripted peers on real sockets (Node `http` and `ws`): what it makes of a refused WebSocket
- * upgrade (§9.3) and of a refused fixed token (§4.3). The full protocol runs in `sync-client.e2e.test.ts`.
+ * upgrade (§9.3), of a refused fixed token (§4.3), and the session settings in its Hello. The full protocol runs
+ * in `sync-client.e2e.test.ts`.
  */
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
-import { closeCodeForError, ErrorCode, encodeServerFrame, SYNC_SUBPROTOCOL } from '@vibestack/proto';
+import {
+  closeCodeForError,
+  decodeClientFrame,
+  ErrorCode,
+  encodeServerFrame,
+  SYNC_SUBPROTOCOL,
+} from '@vibestack/proto';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ClientStatus } from './core/client-types.ts';
@@ -107,4 +114,27 @@ it('asks a token function for a fresh token after a refusal', async () => {
   await settled(c, () => asked.length >= 2);
   expect(asked.slice(0, 2)).toEqual([false, true]);
   expect(c.status.state).not.toBe('FAILED');
+});
+
+it('sends the session settings it was given in its Hello', async () => {
+  const hellos: unknown[] = [];
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, handleProtocols: () => SYNC_SUBPROTOCOL });
+  wss.on('connection', (ws) => {
+    ws.once('message', (data: Buffer) => {
+      const m = decodeClientFrame(new Uint8Array(data), 1 << 20).message;
+      if (m.case === 'hello') hellos.push(m.value);
+      ws.close(1000);
+    });
+  });
+  http.on('close', () => wss.close());
+  client = await createSyncClient({
+    url: await listen(http),
+    db,
+    token: 't',
+    WebSocket: WebSocket as unknown as WebSocketFactory,
+    session: { initialCredit: 7, maxFrameBytes: 1 << 18, schemaVersion: 'v42' },
+  });
+  await settled(client, () => hellos.length > 0);
+  expect(hellos[0]).toMatchObject({ initialCredit: 7, maxFrameBytes: 1 << 18, schemaVersion: 'v42' });
 });

@@ -14,7 +14,7 @@ import {
   SyncError,
 } from '@vibestack/proto';
 import { createClientSession } from './core/client-session.ts';
-import type { ClientEffect, ClientEvent, ClientStatus } from './core/client-types.ts';
+import type { ClientConfig, ClientEffect, ClientEvent, ClientStatus } from './core/client-types.ts';
 import { DEFAULT_SNAPSHOT_GROUP_ROWS } from './core/constants.ts';
 import { type TablesChangedEvent, tablesChangedBy } from './core/table-changes.ts';
 import {
@@ -53,6 +53,14 @@ export interface SyncClientOptions {
   readonly log?: (level: 'info' | 'warn', message: string) => void;
   /** Options of the local store (client id generator; the `beforeCommit` test seam). */
   readonly store?: SyncStoreOptions;
+  /**
+   * Protocol and batching settings of the session (`ClientConfig`): `initialCredit`, `maxFrameBytes`,
+   * `schemaVersion`, `maxGroupChanges`, `snapshotGroupRows` (default here {@link DEFAULT_SNAPSHOT_GROUP_ROWS}).
+   */
+  readonly session?: Pick<
+    ClientConfig,
+    'initialCredit' | 'maxFrameBytes' | 'schemaVersion' | 'maxGroupChanges' | 'snapshotGroupRows'
+  >;
 }
 
 /** See {@link SyncClient.stats}. */
@@ -125,9 +133,10 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   const store: SyncStore = createSyncStore(options.db, options.store);
   const { clientId, resume } = await store.open();
   const session = createClientSession({
+    snapshotGroupRows: DEFAULT_SNAPSHOT_GROUP_ROWS,
+    ...options.session,
     clientId,
     resume,
-    snapshotGroupRows: DEFAULT_SNAPSHOT_GROUP_ROWS,
   });
   const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
   if (Socket === undefined)

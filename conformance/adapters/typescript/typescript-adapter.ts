@@ -184,6 +184,12 @@ export function createTypeScriptAdapter(options: TypeScriptAdapterOptions): Type
         protocols: string | string[],
       ) => WebSocketLike,
       log: (level, message) => options.log(`client ${level}: ${message}`),
+      // The case's client settings; 0 and '' mean the client's defaults.
+      session: {
+        ...(settings?.initialCredit ? { initialCredit: settings.initialCredit } : {}),
+        ...(settings?.maxFrameBytes ? { maxFrameBytes: settings.maxFrameBytes } : {}),
+        ...(settings?.schemaVersion ? { schemaVersion: settings.schemaVersion } : {}),
+      },
       store: {
         newClientId: () => settings?.clientId || randomUUID(),
         beforeCommit: () => {
@@ -257,15 +263,6 @@ export function createTypeScriptAdapter(options: TypeScriptAdapterOptions): Type
           const local = await database();
           await local.exec(WIPE);
           const s = command.value.settings;
-          if (s && (s.initialCredit !== 0 || s.maxFrameBytes !== 0 || s.schemaVersion !== '')) {
-            return {
-              error: {
-                code: CommandErrorCode.UNSUPPORTED,
-                message:
-                  'createSyncClient has no options for initial_credit, max_frame_bytes or schema_version',
-              },
-            };
-          }
           serverUrl = command.value.serverUrl;
           settings = s;
           token = s?.authToken ?? '';
