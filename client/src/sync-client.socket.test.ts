@@ -138,3 +138,30 @@ it('sends the session settings it was given in its Hello', async () => {
   await settled(client, () => hellos.length > 0);
   expect(hellos[0]).toMatchObject({ initialCredit: 7, maxFrameBytes: 1 << 18, schemaVersion: 'v42' });
 });
+
+it('offers permessage-deflate by default and not with perMessageDeflate: false', async () => {
+  const offered: (string | undefined)[] = [];
+  const url = await listen(
+    createServer((req, res) => {
+      offered.push(req.headers['sec-websocket-extensions']);
+      res.writeHead(503).end('busy');
+    }),
+  );
+  const once = async (perMessageDeflate?: boolean) => {
+    const before = offered.length;
+    client = await createSyncClient({
+      url,
+      db,
+      token: 't',
+      WebSocket: WebSocket as unknown as WebSocketFactory,
+      ...(perMessageDeflate === undefined ? {} : { perMessageDeflate }),
+    });
+    await settled(client, () => offered.length > before);
+    await client.stop();
+    client = undefined;
+    return offered.at(-1);
+  };
+  expect(await once()).toContain('permessage-deflate');
+  expect(await once(false)).toBeUndefined();
+  expect(await once(true)).toContain('permessage-deflate');
+});

@@ -36,8 +36,16 @@ export interface WebSocketLike {
   addEventListener(type: 'error', listener: (event: unknown) => void): void;
 }
 
-/** A WebSocket constructor. */
-export type WebSocketFactory = new (url: string, protocols: string | string[]) => WebSocketLike;
+/**
+ * A WebSocket constructor: the browser's, Node's global one, or the `ws` package's. The third argument is only
+ * passed when {@link SyncClientOptions.perMessageDeflate} is set; it is the `ws` option of that name, and other
+ * implementations ignore it.
+ */
+export type WebSocketFactory = new (
+  url: string,
+  protocols: string | string[],
+  options?: { readonly perMessageDeflate?: boolean },
+) => WebSocketLike;
 
 /** Options of {@link createSyncClient}. */
 export interface SyncClientOptions {
@@ -49,6 +57,13 @@ export interface SyncClientOptions {
   readonly token: string | ((fresh: boolean) => string | Promise<string>);
   /** The WebSocket constructor; default the global `WebSocket`. */
   readonly WebSocket?: WebSocketFactory;
+  /**
+   * Whether to offer WebSocket compression (permessage-deflate, RFC 7692), with the `ws` package; default: the
+   * WebSocket implementation's default (`ws` and browsers offer it, and the Worker accepts it). Compression saves
+   * bandwidth on slow links and costs CPU on both ends, most of it the server's: on a fast network, `false`
+   * syncs faster (measured in `npm run bench`). Browsers always offer it; there this option has no effect.
+   */
+  readonly perMessageDeflate?: boolean;
   /** Receives the session's log lines; default none. */
   readonly log?: (level: 'info' | 'warn', message: string) => void;
   /** Options of the local store (client id generator; the `beforeCommit` test seam). */
@@ -197,7 +212,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       feed({ type: 'connect-failed' });
       return;
     }
-    const ws = new Socket(socketUrl(options.url, clientId), SYNC_SUBPROTOCOL);
+    const url = socketUrl(options.url, clientId);
+    const ws =
+      options.perMessageDeflate === undefined
+        ? new Socket(url, SYNC_SUBPROTOCOL)
+        : new Socket(url, SYNC_SUBPROTOCOL, { perMessageDeflate: options.perMessageDeflate });
     ws.binaryType = 'arraybuffer';
     socket = ws;
     let opened = false;

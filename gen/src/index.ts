@@ -53,10 +53,11 @@ export {
   TIMESTAMP_NEG_INFINITY,
   TIMESTAMP_POS_INFINITY,
 } from './values/pg-datetime.ts';
-export { formatPgFloat4, formatPgFloat8, parsePgFloat } from './values/pg-float.ts';
+export { formatPgFloat4, formatPgFloat8, isPgFloat4, parsePgFloat } from './values/pg-float.ts';
 export { PGVECTOR_TYPE_NAME, PgOid } from './values/pg-type-oids.ts';
 export { formatPgVector, parsePgVector } from './values/pg-vector.ts';
 export {
+  checkValue,
   decodeValueText,
   encodeTextValue,
   NULL_VALUE,

@@ -31,6 +31,7 @@ describe('sync', () => {
         '--timeout',
         '2.5',
         '--json',
+        '--no-compression',
       ],
       {},
     );
@@ -42,10 +43,11 @@ describe('sync', () => {
       untilCaughtUp: true,
       timeoutMs: 2500,
       json: true,
+      compression: false,
     });
   });
 
-  it('defaults to running until a signal, with text status lines', () => {
+  it('defaults to running until a signal, with text status lines and compression offered', () => {
     expect(parseCommandLine(['sync', `--url=${URL}`, '--dir=d', '--token=t'], {})).toEqual({
       kind: 'sync',
       url: URL,
@@ -53,6 +55,7 @@ describe('sync', () => {
       token: { kind: 'fixed', token: 't' },
       untilCaughtUp: false,
       json: false,
+      compression: true,
     });
   });
 

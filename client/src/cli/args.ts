@@ -28,6 +28,8 @@ export interface SyncCommand {
   readonly timeoutMs?: number;
   /** Status lines on stderr as JSON objects instead of text. */
   readonly json: boolean;
+  /** Offer WebSocket compression (permessage-deflate); `--no-compression` turns it off. */
+  readonly compression: boolean;
 }
 
 /** `vibestack-client query`. */
@@ -51,6 +53,7 @@ export interface HelpCommand {
 export type Command = SyncCommand | QueryCommand | HelpCommand;
 
 const SYNC_USAGE = `Usage: ${CLI_NAME} sync --url URL --dir DIR [token] [--until-caught-up [--timeout SECONDS]] [--json]
+                             [--no-compression]
 
 Keeps the PGlite database in DIR (created when missing) in sync with the VibeStack server at URL.
 Runs until SIGINT or SIGTERM, then stops cleanly and exits 0.
@@ -67,6 +70,8 @@ Options:
   --until-caught-up      exit 0 once every change up to the server's current LSN is committed locally
   --timeout SECONDS      with --until-caught-up: exit 1 if not caught up in time
   --json                 status lines on stderr as JSON objects, one per line
+  --no-compression       do not offer WebSocket compression (permessage-deflate): faster on a fast network,
+                         more bytes on a slow one
   -h, --help             this help
 
 Exit codes: 0 done, 1 failed (the error code name is printed, e.g. UNAUTHENTICATED), 2 bad command line,
@@ -188,7 +193,7 @@ function parseSync(args: readonly string[], env: Readonly<Record<string, string 
   const { values, positionals } = parse(
     args,
     ['url', 'dir', 'token', 'token-command', 'timeout'],
-    ['until-caught-up', 'json'],
+    ['until-caught-up', 'json', 'no-compression'],
   );
   if (values.help === true) return { kind: 'help', text: usage('sync') };
   if (positionals.length > 0) throw CliError.usage(`sync: unexpected argument "${positionals[0]}"`);
@@ -202,6 +207,7 @@ function parseSync(args: readonly string[], env: Readonly<Record<string, string 
     untilCaughtUp,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     json: values.json === true,
+    compression: values['no-compression'] !== true,
   };
 }
 

@@ -53,6 +53,7 @@ async function syncDatabase(
     db,
     token: createTokenProvider(command.token, io.env),
     WebSocket,
+    ...(command.compression ? {} : { perMessageDeflate: false }),
     log: (level, message) => reporter.log(level, message),
   });
   const onStatus = (s: ClientStatus) => {

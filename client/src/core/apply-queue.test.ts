@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ApplyQueue, type QueuedWork } from './apply-queue.ts';
 import type { ApplyWork } from './client-types.ts';
-import { itemsRelation } from './testing/server-frames.ts';
+import { itemRow, itemsRelation } from './testing/server-frames.ts';
 
 const items = itemsRelation();
 const chunk = (rows: number, cursor: number, frames = 1): QueuedWork => ({
   work: {
     kind: 'snapshot-chunks',
     snapshotId: 's',
-    chunks: [{ relation: items, rows: Array.from({ length: rows }, (_, i) => [String(i), 'x']) }],
+    chunks: [{ relation: items, rows: Array.from({ length: rows }, (_, i) => itemRow(BigInt(i))) }],
     cursor: new Uint8Array([cursor]),
   },
   frames,

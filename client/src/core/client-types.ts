@@ -3,7 +3,7 @@
  * effects it carries out, the apply works it hands to the local store, and the configuration. See SPEC.md.
  */
 
-import type { ClientMessage, FrameData, Lsn, Relation, SyncError, UNCHANGED } from '@vibestack/proto';
+import type { ClientMessage, FrameData, Lsn, Relation, Row, SyncError, UNCHANGED } from '@vibestack/proto';
 
 /** Client states (SPEC.md). */
 export type ClientState =
@@ -44,7 +44,12 @@ export interface TextTransaction {
 /** Rows of one table for the staged snapshot. */
 export interface StagedChunk {
   readonly relation: Relation;
-  readonly rows: readonly TextRow[];
+  /**
+   * The rows as received, already checked against the relation (`checkFullRow`: lengths, no NULL key, every
+   * value of its column's type), so that the store can write them in binary or as text (`textOfRow`) and
+   * neither fails.
+   */
+  readonly rows: readonly Row[];
 }
 
 /**

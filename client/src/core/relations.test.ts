@@ -5,10 +5,14 @@ import {
   RelationSchema,
   RowSchema,
   SyncError,
+  type Value,
   ValueEncoding,
+  ValueSchema,
 } from '@vibestack/proto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeRelation, fullRow } from './relations.ts';
+import { caseOf, nativeOf, SCALAR_TYPES } from '../../../gen/src/testing/arbitraries.ts';
+import { checkFullRow, describeRelation, fullRow, textOfRow } from './relations.ts';
 import { intValue } from './testing/server-frames.ts';
 
 const numbers = describeRelation(
@@ -71,5 +75,90 @@ describe('fullRow integer ranges', () => {
     const e = errorOf(() => fullRow(numbers, r));
     expect(e).toBeInstanceOf(SyncError);
     expect((e as SyncError).code).toBe(ErrorCode.INVALID_VALUE);
+  });
+});
+
+describe('checkFullRow', () => {
+  // A key, then one column per scalar type.
+  const mixed = describeRelation(
+    create(RelationSchema, {
+      relationId: 2,
+      schema: 'public',
+      name: 'mixed',
+      primaryKey: [0],
+      columns: [
+        create(ColumnSchema, { name: 'id', baseTypeOid: 20, encoding: ValueEncoding.INT, typeModifier: -1 }),
+        ...SCALAR_TYPES.map(({ type }, i) =>
+          create(ColumnSchema, {
+            name: `c${i}`,
+            encoding: type.encoding,
+            baseTypeOid:
+              type.encoding === ValueEncoding.INT
+                ? 20
+                : type.encoding === ValueEncoding.FLOAT
+                  ? type.single
+                    ? 700
+                    : 701
+                  : type.encoding === ValueEncoding.TIMESTAMP && type.withTimeZone
+                    ? 1184
+                    : 0,
+            typeModifier: -1,
+          }),
+        ),
+      ],
+    }),
+  );
+  const anyValue: fc.Arbitrary<Value> = fc.oneof(
+    fc
+      .constantFrom(...SCALAR_TYPES)
+      .chain(({ type }) =>
+        nativeOf(type).map((value) =>
+          create(ValueSchema, { kind: { case: caseOf(type), value } as Value['kind'] }),
+        ),
+      ),
+    fc
+      .constantFrom('null' as const, 'unchanged' as const)
+      .map((c) => create(ValueSchema, { kind: { case: c, value: true } })),
+  );
+  const ownValue = (i: number): fc.Arbitrary<Value> => {
+    const type = i === 0 ? SCALAR_TYPES[2]!.type : SCALAR_TYPES[i - 1]!.type;
+    return nativeOf(type).map((value) =>
+      create(ValueSchema, { kind: { case: caseOf(type), value } as Value['kind'] }),
+    );
+  };
+  const columns = SCALAR_TYPES.length + 1;
+  // Mostly each column's own type, sometimes anything, sometimes the wrong length.
+  const rowValues = fc.oneof(
+    {
+      weight: 9,
+      arbitrary: fc.tuple(
+        ...Array.from({ length: columns }, (_, i) =>
+          fc.oneof({ weight: 12, arbitrary: ownValue(i) }, { weight: 1, arbitrary: anyValue }),
+        ),
+      ),
+    },
+    { weight: 1, arbitrary: fc.array(anyValue, { maxLength: columns + 1 }) },
+  );
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return f();
+    } catch (e) {
+      return e instanceof SyncError ? `SyncError ${e.code}` : e;
+    }
+  };
+
+  it('accepts exactly the rows fullRow accepts, and textOfRow then gives fullRow’s text', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(rowValues, (values) => {
+        const r = create(RowSchema, { values });
+        const expected = outcome(() => fullRow(mixed, r));
+        const checked = outcome(() => textOfRow(mixed.types, checkFullRow(mixed, r)));
+        expect(checked).toEqual(expected);
+        if (Array.isArray(expected)) accepted++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(300);
   });
 });

@@ -5,6 +5,7 @@
  */
 
 import {
+  checkValue,
   decodeValueText,
   ErrorCode,
   PgOid,
@@ -63,7 +64,7 @@ export function describeRelation(relation: Relation): KnownRelation {
   return { relation, types, intRanges, isKey };
 }
 
-function text(known: KnownRelation, column: number, row: Row): string | null | typeof UNCHANGED {
+function checkRange(known: KnownRelation, column: number, row: Row): void {
   const value = row.values[column]!;
   const range = known.intRanges[column];
   if (range !== undefined && value.kind.case === 'intValue') {
@@ -72,7 +73,11 @@ function text(known: KnownRelation, column: number, row: Row): string | null | t
       throw invalid(`${n} is out of range for column ${known.relation.columns[column]!.name}`);
     }
   }
-  return decodeValueText(known.types[column]!, value);
+}
+
+function text(known: KnownRelation, column: number, row: Row): string | null | typeof UNCHANGED {
+  checkRange(known, column, row);
+  return decodeValueText(known.types[column]!, row.values[column]!);
 }
 
 function checkLength(known: KnownRelation, row: Row | undefined, length: number, what: string): Row {
@@ -93,6 +98,29 @@ export function fullRow(known: KnownRelation, row: Row | undefined): TextRow {
     if (t === null && known.isKey[i]) throw invalid('NULL in a primary key column');
     out[i] = t;
   }
+  return out;
+}
+
+/**
+ * Checks a full row (snapshot rows) exactly as {@link fullRow} does, without converting it: the row can then go
+ * to the bulk path as it is, or through {@link textOfRow}, and neither can fail.
+ */
+export function checkFullRow(known: KnownRelation, row: Row | undefined): Row {
+  const r = checkLength(known, row, known.types.length, 'row');
+  for (let i = 0; i < r.values.length; i++) {
+    checkRange(known, i, r);
+    const k = r.values[i]!.kind.case;
+    if (k === 'unchanged') throw invalid('unchanged outside Update.new_row');
+    if (k === 'null' && known.isKey[i]) throw invalid('NULL in a primary key column');
+    checkValue(known.types[i]!, r.values[i]!);
+  }
+  return r;
+}
+
+/** The text values of a row checked by {@link checkFullRow}, given its relation's column wire types. */
+export function textOfRow(types: readonly ValueType[], row: Row): TextRow {
+  const out: (string | null)[] = new Array(row.values.length);
+  for (let i = 0; i < out.length; i++) out[i] = decodeValueText(types[i]!, row.values[i]!) as string | null;
   return out;
 }
 

@@ -18,7 +18,7 @@ import {
   type Transaction,
 } from '@vibestack/proto';
 import type { ApplyWork, SnapshotPosition } from './client-types.ts';
-import { fullRow, RelationRegistry } from './relations.ts';
+import { checkFullRow, RelationRegistry } from './relations.ts';
 import { TransactionAssembler } from './transaction-assembler.ts';
 
 /** Snapshot cursor and id limits (§13). */
@@ -156,7 +156,7 @@ export class StreamReader {
     }
     if (chunk.cursor.length > MAX_CURSOR_BYTES) throw malformed('snapshot cursor too long');
     const known = this.#relations.get(chunk.relationId);
-    const rows = chunk.rows.map((r) => fullRow(known, r));
+    const rows = chunk.rows.map((r) => checkFullRow(known, r));
     this.stagedRows += rows.length;
     if (chunk.lastInTable && ++s.index === s.tables.length) this.#phase = 'handoff';
     const work: ApplyWork = {

@@ -155,4 +155,25 @@ describe('applying transactions to PGlite (§8.3, §8.4)', () => {
     expect(rows.map((r) => r.applying === 'on')).toEqual([true, false]);
     await db.exec('DROP TRIGGER capture ON public.t');
   });
+
+  it('skips zero-filling new WAL segments inside its transactions only (PGlite runs as a superuser)', async () => {
+    await db.exec(`
+      CREATE TABLE public.settings_log (wal_init_zero text);
+      CREATE FUNCTION public.log_settings() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO public.settings_log VALUES (current_setting('wal_init_zero')); RETURN NEW; END $$;
+      CREATE TRIGGER log_settings AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.log_settings();`);
+    await store.apply({
+      kind: 'transactions',
+      transactions: [{ commitLsn: 3001n, changes: [{ op: 'insert', relation: T, row: ['7', 's', null] }] }],
+      lsn: 3001n,
+    });
+    const { rows } = await db.query<{ wal_init_zero: string }>(
+      'SELECT wal_init_zero FROM public.settings_log',
+    );
+    expect(rows.map((r) => r.wal_init_zero)).toEqual(['off']);
+    expect((await db.query<{ v: string }>("SELECT current_setting('wal_init_zero') AS v")).rows[0]!.v).toBe(
+      'on',
+    );
+    await db.exec('DROP TRIGGER log_settings ON public.t');
+  });
 });

@@ -10,6 +10,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { ValueEncoding } from '@vibestack/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApplyWork } from '../core/client-types.ts';
+import { wireRows } from '../core/testing/server-frames.ts';
 import { createSyncStore, type SyncStore } from './sync-store.ts';
 import { col, relation } from './testing/pglite.ts';
 
@@ -72,7 +73,7 @@ it('lets a live query over a synced table follow applied transactions and a snap
   await store.apply({
     kind: 'snapshot-chunks',
     snapshotId: 's2',
-    chunks: [{ relation: DOCS, rows: [['7', 'only', '[1,1,1]']] }],
+    chunks: [{ relation: DOCS, rows: wireRows(DOCS, [['7', 'only', '[1,1,1]']]) }],
     cursor: new Uint8Array([1]),
   });
   await store.apply({ kind: 'snapshot-commit', snapshotId: 's2', lsn: 30n, tables: [DOCS], rowCounts: [1n] });

@@ -25,6 +25,8 @@ export interface LocalTable {
   readonly columns: readonly LocalColumn[];
   /** Indices of the primary key columns, in key order. */
   readonly key: readonly number[];
+  /** The local type of each column (`pg_attribute.atttypid`), in column order. */
+  readonly typeOids: readonly number[];
 }
 
 // `format_type()` output: plain or quoted identifiers (`"Priority"`, `"char"`), dots, spaces, type modifiers
@@ -98,21 +100,29 @@ export async function prepareTable(db: SqlRunner, relation: Relation): Promise<L
   await createTypes(db, relation.columns);
   const types = await localTypes(db, relation.columns);
   const columns = relation.columns.map((c, i) => ({ name: c.name, ident: ident(c.name), type: types[i]! }));
-  const table: LocalTable = {
-    schema: relation.schema,
-    name: relation.name,
-    sql: qualified(relation.schema, relation.name),
-    columns,
-    key: relation.primaryKey,
-  };
+  const sql = qualified(relation.schema, relation.name);
   const defs = columns.map(
     (c, i) => `${c.ident} ${c.type}${relation.columns[i]!.nullable ? '' : ' NOT NULL'}`,
   );
   const pk = relation.primaryKey.map((i) => columns[i]!.ident).join(', ');
   await db.exec(
     `CREATE SCHEMA IF NOT EXISTS ${ident(relation.schema)};
-     CREATE TABLE IF NOT EXISTS ${table.sql} (${defs.join(', ')}, PRIMARY KEY (${pk}));
-     ALTER TABLE ${table.sql} ${columns.map((c) => `ADD COLUMN IF NOT EXISTS ${c.ident} ${c.type}`).join(', ')};`,
+     CREATE TABLE IF NOT EXISTS ${sql} (${defs.join(', ')}, PRIMARY KEY (${pk}));
+     ALTER TABLE ${sql} ${columns.map((c) => `ADD COLUMN IF NOT EXISTS ${c.ident} ${c.type}`).join(', ')};`,
   );
-  return table;
+  // The types the columns really have (an application's own table may declare others).
+  const { rows } = await db.query<{ name: string; oid: string }>(
+    `SELECT attname AS name, atttypid::text AS oid FROM pg_attribute
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [sql],
+  );
+  const oids = new Map(rows.map((r) => [r.name, Number(r.oid)]));
+  return {
+    schema: relation.schema,
+    name: relation.name,
+    sql,
+    columns,
+    key: relation.primaryKey,
+    typeOids: columns.map((c) => oids.get(c.name) ?? 0),
+  };
 }

@@ -1,14 +1,16 @@
 /**
  * The staged snapshot of an initial sync (docs/protocol.md §6.4, §6.5): one unindexed staging table per synced
  * table in `_vibestack_staging`, keyed by `schema.name` (relation ids change between connections), filled with
- * COPY (the bulk path), indexed by its key only when handoff transactions need upserts, and swapped into the
+ * COPY (the bulk path: binary where every column has a binary form, else text), indexed by its key only when handoff transactions need upserts, and swapped into the
  * synced tables in the one local transaction that also records the snapshot's LSN.
  */
 
-import { ErrorCode, type Relation, SyncError } from '@vibestack/proto';
+import { ErrorCode, type Relation, type Row, SyncError, valueTypeOfColumn } from '@vibestack/proto';
 import type { StagedChunk, TextTransaction } from '../core/client-types.ts';
 import { META_SCHEMA, STAGING_SCHEMA } from '../core/constants.ts';
+import { textOfRow } from '../core/relations.ts';
 import { applyTransactions } from './apply-changes.ts';
+import { binaryCopyPlan, copyBinary } from './copy-binary.ts';
 import { copyText } from './copy-text.ts';
 import type { LocalTable } from './local-tables.ts';
 import { addSyncedTable, syncedTables } from './metadata.ts';
@@ -57,6 +59,18 @@ async function stagingOf(tx: SqlRunner, target: LocalTable): Promise<LocalTable 
   };
 }
 
+/** The COPY statement and data for `rows` of one table: binary when every column has a binary form. */
+function copyOf(
+  staging: LocalTable,
+  relation: Relation,
+  rows: readonly Row[],
+): { readonly options: string; readonly data: Uint8Array<ArrayBuffer> | string } {
+  const plan = binaryCopyPlan(relation.columns, staging.typeOids);
+  if (plan !== undefined) return { options: ' WITH (FORMAT binary)', data: copyBinary(plan, rows) };
+  const types = relation.columns.map(valueTypeOfColumn);
+  return { options: '', data: copyText(rows.map((r) => textOfRow(types, r))) };
+}
+
 /** Stages chunk rows with COPY and counts them per table. */
 export async function stageChunks(
   tx: SqlRunner,
@@ -64,22 +78,24 @@ export async function stageChunks(
   targetOf: (relation: Relation) => LocalTable,
 ): Promise<void> {
   // One COPY per table and group: PGlite's per-statement cost dominates 1000-row COPYs.
-  const perTable = new Map<LocalTable, string[]>();
+  const perTable = new Map<LocalTable, { relation: Relation; rows: Row[] }>();
   for (const chunk of chunks) {
     const target = targetOf(chunk.relation);
-    const parts = perTable.get(target) ?? [];
-    perTable.set(target, parts);
-    if (chunk.rows.length > 0) parts.push(copyText(chunk.rows));
+    const entry = perTable.get(target) ?? { relation: chunk.relation, rows: [] };
+    perTable.set(target, entry);
+    for (const r of chunk.rows) entry.rows.push(r);
   }
-  for (const [target, parts] of perTable) {
+  for (const [target, { relation, rows }] of perTable) {
     const staging = await stagingOf(tx, target);
-    if (parts.length === 0) continue;
+    if (rows.length === 0) continue;
     const columns = staging.columns.map((c) => c.ident).join(', ');
-    await tx.query(`COPY ${staging.sql} (${columns}) FROM '/dev/blob'`, [], { blob: new Blob(parts) });
-    const rows = chunks.reduce((n, c) => n + (targetOf(c.relation) === target ? c.rows.length : 0), 0);
+    const { options, data } = copyOf(staging, relation, rows);
+    await tx.query(`COPY ${staging.sql} (${columns}) FROM '/dev/blob'${options}`, [], {
+      blob: new Blob([data]),
+    });
     await tx.query(
       `UPDATE ${M}.staged_tables SET staged_rows = staged_rows + $3 WHERE schema_name = $1 AND table_name = $2`,
-      [target.schema, target.name, rows],
+      [target.schema, target.name, rows.length],
     );
   }
 }
@@ -112,9 +128,101 @@ export async function applyHandoff(
   await applyTransactions(tx, transactions, (r) => stagings.get(r)!);
 }
 
+/** Below this many staged rows a table keeps its primary key index through the swap. */
+const REBUILD_KEY_MIN_ROWS = 5_000n;
+
+/**
+ * Drops the primary key of `table` for the swap when nothing else needs it (no foreign key references the table,
+ * default replica identity), so the swap inserts into an unindexed heap and the key index is then built once by
+ * sorting, which is about twice as fast as maintaining it row by row (the bulk-load advice of the Postgres manual).
+ * Runs under a savepoint: when the key cannot be dropped, the table is left as it was.
+ * @returns how to put the key back, or `undefined` when it was not dropped.
+ */
+async function dropKeyForSwap(tx: SqlRunner, table: LocalTable): Promise<string | undefined> {
+  const { rows } = await tx.query<{ name: string; def: string }>(
+    `SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS def
+       FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+      WHERE c.conrelid = $1::regclass AND c.contype = 'p' AND r.relkind = 'r' AND r.relreplident = 'd'
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.confrelid = c.conrelid AND f.contype = 'f')`,
+    [table.sql],
+  );
+  const key = rows[0];
+  if (key === undefined) return undefined;
+  await tx.exec('SAVEPOINT vibestack_swap_key');
+  try {
+    await tx.exec(`ALTER TABLE ${table.sql} DROP CONSTRAINT ${ident(key.name)}`);
+  } catch {
+    await tx.exec('ROLLBACK TO SAVEPOINT vibestack_swap_key');
+    return undefined;
+  } finally {
+    await tx.exec('RELEASE SAVEPOINT vibestack_swap_key');
+  }
+  return `ALTER TABLE ${table.sql} ADD CONSTRAINT ${ident(key.name)} ${key.def}`;
+}
+
+/** The name a staging table has for a moment while it is moved into place (never otherwise used). */
+const ADOPTING = '_vibestack_adopting';
+
+// The synced table ($1) can be replaced by its staging table ($2) when nothing is attached to it that a new
+// table would lose: no triggers (PGlite's live queries add some), rules, views, foreign keys, defaults, identity
+// or generated columns, other indexes, comments, grants, policies or storage options — only its row type and
+// TOAST table, its primary key and NOT NULL constraints — and the two have exactly the same columns. Returns
+// the primary key's name and definition.
+const ADOPTABLE = `
+SELECT k.conname AS name, pg_get_constraintdef(k.oid) AS def
+  FROM pg_class t
+  JOIN pg_constraint k ON k.conrelid = t.oid AND k.contype = 'p'
+  JOIN pg_class s ON s.oid = $2::regclass
+ WHERE t.oid = $1::regclass
+   AND t.relkind = 'r' AND t.relpersistence = 'p' AND NOT t.relispartition AND t.relowner = s.relowner
+   AND t.relacl IS NULL AND t.reloptions IS NULL AND t.relreplident = 'd'
+   AND NOT t.relhastriggers AND NOT t.relhasrules AND NOT t.relrowsecurity AND NOT t.relhassubclass
+   AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = t.oid)
+   AND NOT EXISTS (SELECT 1 FROM pg_description WHERE objoid = t.oid AND classoid = 'pg_class'::regclass)
+   AND NOT EXISTS (
+     SELECT 1 FROM pg_depend d
+      WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid AND d.deptype <> 'i'
+        AND NOT (d.classid = 'pg_class'::regclass AND d.objid = k.conindid)
+        AND NOT (d.classid = 'pg_constraint'::regclass
+                 AND d.objid IN (SELECT oid FROM pg_constraint WHERE conrelid = t.oid AND contype IN ('p', 'n'))))
+   AND (SELECT array_agg(ROW(attname, atttypid, atttypmod, attnotnull, attcollation, atthasdef, attidentity,
+                             attgenerated, attstorage, attcompression) ORDER BY attnum)
+          FROM pg_attribute WHERE attrelid = t.oid AND attnum > 0 AND NOT attisdropped)
+     = (SELECT array_agg(ROW(attname, atttypid, atttypmod, attnotnull, attcollation, atthasdef, attidentity,
+                             attgenerated, attstorage, attcompression) ORDER BY attnum)
+          FROM pg_attribute WHERE attrelid = s.oid AND attnum > 0 AND NOT attisdropped)`;
+
+/**
+ * The fast swap: the staging table itself becomes the synced table (which is dropped, in this transaction),
+ * with the primary key then built once by sorting — no copy of the rows. Only when {@link ADOPTABLE} holds; the
+ * staging table's own indexes (for handoff upserts) are dropped first.
+ * @returns false, having changed nothing, when the table cannot be replaced.
+ */
+async function adoptStaging(tx: SqlRunner, target: LocalTable, stagingName: string): Promise<boolean> {
+  const staging = qualified(STAGING_SCHEMA, stagingName);
+  const { rows } = await tx.query<{ name: string; def: string }>(ADOPTABLE, [target.sql, staging]);
+  const key = rows[0];
+  if (key === undefined) return false;
+  const { rows: indexes } = await tx.query<{ name: string }>(
+    'SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = $1::regclass',
+    [staging],
+  );
+  await tx.exec(
+    `${indexes.map((i) => `DROP INDEX ${i.name};`).join('\n')}
+     DROP TABLE ${target.sql};
+     ALTER TABLE ${staging} RENAME TO ${ident(ADOPTING)};
+     ALTER TABLE ${qualified(STAGING_SCHEMA, ADOPTING)} SET SCHEMA ${ident(target.schema)};
+     ALTER TABLE ${qualified(target.schema, ADOPTING)} RENAME TO ${ident(target.name)};
+     ALTER TABLE ${target.sql} ADD CONSTRAINT ${ident(key.name)} ${key.def};`,
+  );
+  return true;
+}
+
 /**
  * Replaces the synced state with the staged snapshot (§6.4): every table of the snapshot gets exactly its staged
- * rows, synced tables absent from the snapshot are emptied, staging is dropped.
+ * rows, synced tables absent from the snapshot are emptied, staging is dropped. A table with nothing attached is
+ * replaced by its staging table ({@link adoptStaging}); any other gets the staged rows copied in, with its primary
+ * key rebuilt after the copy where possible ({@link dropKeyForSwap}).
  * @throws SyncError INTERNAL when a table's staged row count differs from `SnapshotEnd.row_counts`.
  */
 export async function commitSnapshot(
@@ -144,12 +252,20 @@ export async function commitSnapshot(
   }
   for (const t of tables) {
     const s = stagingByName.get(`${t.schema}.${t.name}`);
+    if (s !== undefined && (await adoptStaging(tx, t, s.staging_name))) {
+      await addSyncedTable(tx, t.schema, t.name);
+      continue;
+    }
     await tx.exec(`DELETE FROM ${t.sql}`);
     if (s !== undefined) {
+      const restoreKey =
+        BigInt(s.staged_rows) >= REBUILD_KEY_MIN_ROWS ? await dropKeyForSwap(tx, t) : undefined;
       const columns = t.columns.map((c) => c.ident).join(', ');
       await tx.exec(
         `INSERT INTO ${t.sql} (${columns}) SELECT ${columns} FROM ${qualified(STAGING_SCHEMA, s.staging_name)}`,
       );
+      // Fails (rolling the whole swap back) exactly when the plain insert would have: a duplicate key.
+      if (restoreKey !== undefined) await tx.exec(restoreKey);
     }
     await addSyncedTable(tx, t.schema, t.name);
   }

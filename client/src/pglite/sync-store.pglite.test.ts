@@ -8,6 +8,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { ErrorCode, SyncError, ValueEncoding } from '@vibestack/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplyWork } from '../core/client-types.ts';
+import { wireRows } from '../core/testing/server-frames.ts';
 import type { SyncStore } from './sync-store.ts';
 import { appliedLsn, col, freshPGlite, openStore, relation, rowsOf } from './testing/pglite.ts';
 
@@ -87,7 +88,7 @@ describe('sync store (PGlite)', () => {
     const chunk = (rel: typeof ITEMS, r: string[][], c: string): ApplyWork => ({
       kind: 'snapshot-chunks',
       snapshotId: 'snap',
-      chunks: [{ relation: rel, rows: r }],
+      chunks: [{ relation: rel, rows: wireRows(rel, r) }],
       cursor: cursor(c),
     });
     await store.apply(
@@ -142,7 +143,7 @@ describe('sync store (PGlite)', () => {
     await store.apply({
       kind: 'snapshot-chunks',
       snapshotId: 's2',
-      chunks: [{ relation: ITEMS, rows: [['7', 'x']] }],
+      chunks: [{ relation: ITEMS, rows: wireRows(ITEMS, [['7', 'x']]) }],
       cursor: cursor('k'),
     });
     const error = await store

@@ -20,9 +20,19 @@ import {
 } from '@vibestack/proto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseOf, nativeOf, SCALAR_TYPES } from '../../../gen/src/testing/arbitraries.ts';
+import {
+  caseOf,
+  nativeOf,
+  pgDate,
+  pgFloat4,
+  pgFloat8,
+  pgText,
+  pgTimestamp,
+  SCALAR_TYPES,
+} from '../../../gen/src/testing/arbitraries.ts';
 import type { ApplyWork, TextRow } from '../core/client-types.ts';
-import { describeRelation, fullRow } from '../core/relations.ts';
+import { checkFullRow, describeRelation, fullRow } from '../core/relations.ts';
+import { binaryCopyPlan } from './copy-binary.ts';
 import type { SyncStore } from './sync-store.ts';
 import { col, freshPGlite, openStore, relation, rowsOf } from './testing/pglite.ts';
 
@@ -35,6 +45,13 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 const NULL: Value = create(ValueSchema, { kind: { case: 'null', value: true } });
+const int = (n: number | bigint): Value['kind'] => ({ case: 'intValue', value: BigInt(n) });
+const ts = (value: bigint): Value['kind'] => ({ case: 'timestampValue', value });
+const uuid = (value: Uint8Array): Value['kind'] => ({ case: 'uuidValue', value });
+const bytes = (value: Uint8Array): Value['kind'] => ({ case: 'bytesValue', value });
+const text = (value: string): Value['kind'] => ({ case: 'textValue', value });
+/** JSON text Postgres accepts as json and jsonb (jsonb refuses the \u0000 escape). */
+const jsonText = fc.json({ maxDepth: 2 }).filter((s) => !s.includes('\\u0000'));
 
 /** `types`: a key, then every scalar type and an array of each, and a vector (stored as text without pgvector). */
 const scalarColumns = SCALAR_TYPES.flatMap(({ pgType, type }, i) => [
@@ -143,12 +160,11 @@ describe('values into PGlite (§7)', () => {
       fc.asyncProperty(rowsArb, async (rows) => {
         await applyBoth(rows);
         expect(await readBack()).toEqual(rows.map((r) => r.values));
-        const text = rows.map((r) => fullRow(known, r));
         await store.apply({ kind: 'snapshot-begin', snapshotId: 's' });
         await store.apply({
           kind: 'snapshot-chunks',
           snapshotId: 's',
-          chunks: [{ relation: TYPES, rows: text }],
+          chunks: [{ relation: TYPES, rows: rows.map((r) => checkFullRow(known, r)) }],
           cursor: new Uint8Array([1]),
         });
         await store.apply({
@@ -233,5 +249,123 @@ describe('values into PGlite (§7)', () => {
       `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'public.texts'::regclass AND attname IN ('c23', 'dom', 'c22') ORDER BY attname`,
     );
     expect(rows.map((r) => r.t)).toEqual(['text', 'mood', 'integer']);
+  });
+});
+
+describe('the binary COPY path of snapshots', () => {
+  // Every (encoding, type) with a binary form; `bin` is staged in binary, `txt` (the same types, but described
+  // with base_type_oid 0) through COPY text. Both must store exactly the same values.
+  const SIMPLE: [string, string, ValueEncoding, number, fc.Arbitrary<Value['kind']>][] = [
+    ['b', 'boolean', ValueEncoding.BOOL, 16, fc.boolean().map((value) => ({ case: 'boolValue', value }))],
+    ['i2', 'smallint', ValueEncoding.INT, 21, fc.integer({ min: -32768, max: 32767 }).map(int)],
+    ['i4', 'integer', ValueEncoding.INT, 23, fc.integer().map(int)],
+    ['i8', 'bigint', ValueEncoding.INT, 20, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(int)],
+    ['o', 'oid', ValueEncoding.INT, 26, fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }).map(int)],
+    ['f4', 'real', ValueEncoding.FLOAT, 700, pgFloat4.map((value) => ({ case: 'floatValue', value }))],
+    [
+      'f8',
+      'double precision',
+      ValueEncoding.FLOAT,
+      701,
+      pgFloat8.map((value) => ({ case: 'floatValue', value })),
+    ],
+    ['ts', 'timestamp', ValueEncoding.TIMESTAMP, 1114, pgTimestamp.map(ts)],
+    ['tz', 'timestamp with time zone', ValueEncoding.TIMESTAMP, 1184, pgTimestamp.map(ts)],
+    ['d', 'date', ValueEncoding.DATE, 1082, pgDate.map((value) => ({ case: 'dateValue', value }))],
+    ['u', 'uuid', ValueEncoding.UUID, 2950, fc.uint8Array({ minLength: 16, maxLength: 16 }).map(uuid)],
+    ['by', 'bytea', ValueEncoding.BYTES, 17, fc.uint8Array({ maxLength: 40 }).map(bytes)],
+    ['t', 'text', ValueEncoding.TEXT, 25, pgText.map(text)],
+    [
+      'vc',
+      'character varying(30)',
+      ValueEncoding.TEXT,
+      1043,
+      pgText.filter((s) => [...s].length <= 30).map(text),
+    ],
+    ['bp', 'character(4)', ValueEncoding.TEXT, 1042, pgText.filter((s) => [...s].length <= 4).map(text)],
+    ['j', 'json', ValueEncoding.TEXT, 114, jsonText.map(text)],
+    ['jb', 'jsonb', ValueEncoding.TEXT, 3802, jsonText.map(text)],
+  ];
+  const describeAs = (id: number, name: string, binary: boolean) =>
+    relation(id, name, [
+      col('id', 'bigint', ValueEncoding.INT, { nullable: false, baseTypeOid: binary ? 20 : 0 }),
+      ...SIMPLE.map(([n, t, encoding, oid]) => col(n, t, encoding, { baseTypeOid: binary ? oid : 0 })),
+    ]);
+  const BIN = describeAs(10, 'bin', true);
+  const TXT = describeAs(11, 'txt', false);
+  const columnNames = BIN.columns.map((c) => c.name);
+  const simpleRows = fc
+    .array(fc.tuple(...SIMPLE.map(([, , , , kind]) => fc.option(kind, { nil: undefined }))), {
+      minLength: 1,
+      maxLength: 8,
+    })
+    .map((rows) =>
+      rows.map((values, i) =>
+        create(RowSchema, {
+          values: [wire(int(i + 1)), ...values.map((k) => (k === undefined ? NULL : wire(k)))],
+        }),
+      ),
+    );
+
+  async function snapshot(rel: Relation, rows: readonly Row[]): Promise<void> {
+    const checked = rows.map((r) => checkFullRow(describeRelation(rel), r));
+    await store.apply({ kind: 'snapshot-begin', snapshotId: rel.name });
+    // Two chunks in one group: one COPY of both.
+    await store.apply({
+      kind: 'snapshot-chunks',
+      snapshotId: rel.name,
+      chunks: [
+        { relation: rel, rows: checked.slice(0, 2) },
+        { relation: rel, rows: checked.slice(2) },
+      ],
+      cursor: new Uint8Array([1]),
+    });
+    await store.apply({
+      kind: 'snapshot-commit',
+      snapshotId: rel.name,
+      lsn: ++lsn,
+      tables: [rel],
+      rowCounts: [BigInt(rows.length)],
+    });
+  }
+
+  it('takes the binary path only where every local column type is the described base type', async () => {
+    await snapshot(BIN, []);
+    await snapshot(TXT, []);
+    const oidsOf = async (table: string) =>
+      (
+        await db.query<{ oid: string }>(
+          `SELECT atttypid::text AS oid FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+          [table],
+        )
+      ).rows.map((r) => Number(r.oid));
+    expect(binaryCopyPlan(BIN.columns, await oidsOf('public.bin'))).toBeDefined();
+    expect(binaryCopyPlan(TXT.columns, await oidsOf('public.txt'))).toBeUndefined();
+    expect(binaryCopyPlan(TYPES.columns, await oidsOf('public.types'))).toBeUndefined();
+  });
+
+  it('stores exactly what COPY text stores, for random values of every binary type', async () => {
+    await fc.assert(
+      fc.asyncProperty(simpleRows, async (rows) => {
+        // (A snapshot is the whole synced state: staging `txt` empties `bin`.)
+        await snapshot(BIN, rows);
+        const bin = await rowsOf(db, 'public', 'bin', columnNames);
+        await snapshot(TXT, rows);
+        expect(bin).toHaveLength(rows.length);
+        expect(bin).toEqual(await rowsOf(db, 'public', 'txt', columnNames));
+        // And the value sent: each column's text re-encoded gives the wire value back (jsonb normalises).
+        const back = bin.map((r) =>
+          BIN.columns.map((c) => encodeTextValue(valueTypeOfColumn(c), r[c.name] ?? null)),
+        );
+        const sent = rows.map((r) => r.values);
+        for (const [i, row] of back.entries()) {
+          for (const [j, v] of row.entries()) {
+            if (BIN.columns[j]!.name === 'jb' || BIN.columns[j]!.name === 'bp') continue;
+            expect([j, v], BIN.columns[j]!.name).toEqual([j, sent[i]![j]]);
+          }
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 });

@@ -58,6 +58,16 @@ function isFloat64Midpoint(v: number, expForm: string): boolean {
   return lhs === (2n * m + 1n) * scale || lhs === (2n * m - 1n) * scale;
 }
 
+/**
+ * True when a double can be stored in a `real`: NaN, the infinities, zero, or a finite value that neither
+ * overflows float32 nor underflows to zero (Postgres rejects those as out of range for type real).
+ */
+export function isPgFloat4(v: number): boolean {
+  if (!Number.isFinite(v) || v === 0) return true;
+  const f = Math.fround(v);
+  return Number.isFinite(f) && f !== 0;
+}
+
 /** Formats a float32 value (given as a double) as Postgres prints `real`. */
 export function formatPgFloat4(v: number): string {
   const special = formatSpecial(v);

@@ -7,7 +7,14 @@ import type { Value } from '../gen/vibestack/sync/v1/value_pb.ts';
 import { ArrayValueSchema, ValueSchema, VectorValueSchema } from '../gen/vibestack/sync/v1/value_pb.ts';
 import { isSyncError } from '../sync-error.ts';
 import { caseOf, nativeOf, SCALAR_TYPES } from '../testing/arbitraries.ts';
-import { decodeValueText, encodeTextValue, NULL_VALUE, UNCHANGED, UNCHANGED_VALUE } from './value-codec.ts';
+import {
+  checkValue,
+  decodeValueText,
+  encodeTextValue,
+  NULL_VALUE,
+  UNCHANGED,
+  UNCHANGED_VALUE,
+} from './value-codec.ts';
 import type { ScalarValueType, ValueType } from './value-type.ts';
 
 const VECTOR: ScalarValueType = { encoding: ValueEncoding.VECTOR };
@@ -222,6 +229,54 @@ describe('value codec: Postgres text forms', () => {
       decodeValueText(uuid, create(ValueSchema, { kind: { case: 'uuidValue', value: new Uint8Array(3) } })),
     ).toThrow(/INVALID_VALUE/);
     expect(() => decodeValueText(int, create(ValueSchema, {}))).toThrow(/INVALID_VALUE/);
+  });
+
+  it('rejects a finite double a real cannot hold (overflow, or underflow to zero) with INVALID_VALUE', () => {
+    const real: ValueType = { encoding: ValueEncoding.FLOAT, single: true };
+    const float = (value: number) => create(ValueSchema, { kind: { case: 'floatValue', value } });
+    for (const bad of [3.5e38, -3.4028235677973366e38, 1e-50, -1e-46]) {
+      expect(() => decodeValueText(real, float(bad)), String(bad)).toThrow(/INVALID_VALUE/);
+    }
+    for (const good of [3.4028234663852886e38, 1.401298464324817e-45, 0, -0, Infinity, Number.NaN]) {
+      expect(decodeValueText(real, float(good)), String(good)).toBeTypeOf('string');
+    }
+  });
+});
+
+describe('checkValue', () => {
+  const ALL_TYPES: ValueType[] = [
+    ...ALL_SCALARS,
+    ...ALL_SCALARS.map((element) => ({ encoding: ValueEncoding.ARRAY, element }) as ValueType),
+  ];
+  // Any value of any case, including out-of-range timestamps and dates and UUIDs of the wrong length.
+  const anyValue: fc.Arbitrary<Value> = fc.oneof(
+    fc.constantFrom(...ALL_SCALARS).chain((t) => nativeOf(t).map((n) => scalarValue(t, n))),
+    fc
+      .bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })
+      .map((value) => create(ValueSchema, { kind: { case: 'timestampValue', value } })),
+    fc.integer().map((value) => create(ValueSchema, { kind: { case: 'dateValue', value } })),
+    fc
+      .uint8Array({ maxLength: 20 })
+      .map((value) => create(ValueSchema, { kind: { case: 'uuidValue', value } })),
+    fc.constantFrom(NULL_VALUE, UNCHANGED_VALUE, create(ValueSchema, {})),
+    fc.constantFrom(...ALL_SCALARS).chain((t) => arrayValue(t)),
+  );
+  const outcome = (f: () => unknown): string => {
+    try {
+      f();
+      return 'ok';
+    } catch (e) {
+      return isSyncError(e) ? `SyncError ${e.code}` : `other ${String(e)}`;
+    }
+  };
+
+  it('throws for exactly the values decodeValueText throws for, with the same code', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ALL_TYPES), anyValue, (type, v) => {
+        expect(outcome(() => checkValue(type, v))).toBe(outcome(() => decodeValueText(type, v)));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

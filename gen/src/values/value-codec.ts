@@ -22,7 +22,7 @@ import {
   parsePgDate,
   parsePgTimestamp,
 } from './pg-datetime.ts';
-import { formatPgFloat4, formatPgFloat8, parsePgFloat } from './pg-float.ts';
+import { formatPgFloat4, formatPgFloat8, isPgFloat4, parsePgFloat } from './pg-float.ts';
 import { formatPgVector, parsePgVector } from './pg-vector.ts';
 import type { ScalarValueType, ValueType } from './value-type.ts';
 
@@ -146,7 +146,8 @@ function decodeScalar(type: ScalarValueType, v: Value): string {
       if (k.case === 'intValue') return k.value.toString();
       break;
     case ValueEncoding.FLOAT:
-      if (k.case === 'floatValue') return type.single ? formatPgFloat4(k.value) : formatPgFloat8(k.value);
+      if (k.case === 'floatValue' && !type.single) return formatPgFloat8(k.value);
+      if (k.case === 'floatValue' && isPgFloat4(k.value)) return formatPgFloat4(k.value);
       break;
     case ValueEncoding.BYTES:
       if (k.case === 'bytesValue') return formatPgBytea(k.value);
@@ -170,6 +171,48 @@ function decodeScalar(type: ScalarValueType, v: Value): string {
         return formatPgVector(k.value.values);
       }
       break;
+  }
+  throw wrongCase(type, v);
+}
+
+/**
+ * Checks a wire value against its column type exactly as {@link decodeValueText} does, without building its text:
+ * it throws for the same values with the same code, so a checked value can later be converted (to text, or to
+ * Postgres binary form for the bulk path) without failing. Cheap for every scalar case.
+ * @throws SyncError INVALID_VALUE when the value's case does not match the type, or it is out of range.
+ */
+export function checkValue(type: ValueType, v: Value): void {
+  const k = v.kind;
+  if (k.case === 'null' || k.case === 'unchanged') return;
+  switch (type.encoding) {
+    case ValueEncoding.TEXT:
+      if (k.case === 'textValue') return;
+      break;
+    case ValueEncoding.BOOL:
+      if (k.case === 'boolValue') return;
+      break;
+    case ValueEncoding.INT:
+      if (k.case === 'intValue') return;
+      break;
+    case ValueEncoding.FLOAT:
+      if (k.case === 'floatValue' && (!type.single || isPgFloat4(k.value))) return;
+      break;
+    case ValueEncoding.BYTES:
+      if (k.case === 'bytesValue') return;
+      break;
+    case ValueEncoding.UUID:
+      if (k.case === 'uuidValue' && k.value.length === 16) return;
+      break;
+    case ValueEncoding.TIMESTAMP:
+      if (k.case === 'timestampValue' && isPgTimestamp(k.value)) return;
+      break;
+    case ValueEncoding.DATE:
+      if (k.case === 'dateValue' && isPgDate(k.value)) return;
+      break;
+    default:
+      // Arrays and vectors: their checks are their conversion.
+      decodeValueText(type, v);
+      return;
   }
   throw wrongCase(type, v);
 }

@@ -4,8 +4,9 @@
  * interleave commits, failures and crashes with frames. Test-only.
  */
 
-import { type Lsn, UNCHANGED } from '@vibestack/proto';
+import { type Lsn, UNCHANGED, valueTypeOfColumn } from '@vibestack/proto';
 import type { ApplyWork, ResumeState, SnapshotPosition, TextTransaction } from '../client-types.ts';
+import { textOfRow } from '../relations.ts';
 
 /** Rows of `items` by id (text). */
 export type Items = Map<string, string | null>;
@@ -67,7 +68,13 @@ export class MemoryStore {
         break;
       case 'snapshot-chunks':
         this.staging ??= new Map();
-        for (const chunk of work.chunks) for (const r of chunk.rows) this.staging.set(r[0]!, r[1]!);
+        for (const chunk of work.chunks) {
+          const types = chunk.relation.columns.map(valueTypeOfColumn);
+          for (const r of chunk.rows) {
+            const [id, title] = textOfRow(types, r);
+            this.staging.set(id!, title!);
+          }
+        }
         this.position = { snapshotId: work.snapshotId, cursor: work.cursor };
         break;
       case 'snapshot-handoff':

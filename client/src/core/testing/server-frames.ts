@@ -10,6 +10,7 @@ import {
   ColumnSchema,
   ErrorCode,
   encodeServerFrame,
+  encodeTextValue,
   type Lsn,
   type Relation,
   RelationSchema,
@@ -21,6 +22,7 @@ import {
   type Value,
   ValueEncoding,
   ValueSchema,
+  valueTypeOfColumn,
 } from '@vibestack/proto';
 import { type ClientSession, createClientSession } from '../client-session.ts';
 import type { ApplyWork, ClientConfig, ClientEffect, ClientEvent } from '../client-types.ts';
@@ -72,6 +74,12 @@ export const intValue = (v: bigint): Value => create(ValueSchema, { kind: { case
 export const textValue = (v: string): Value => create(ValueSchema, { kind: { case: 'textValue', value: v } });
 export const itemRow = (id: bigint, title = `item ${id}`): Row =>
   create(RowSchema, { values: [intValue(id), textValue(title)] });
+
+/** Wire rows of `relation` from rows written as Postgres text (`null` = NULL): test data for snapshot chunks. */
+export function wireRows(relation: Relation, rows: readonly (readonly (string | null)[])[]): Row[] {
+  const types = relation.columns.map(valueTypeOfColumn);
+  return rows.map((r) => create(RowSchema, { values: r.map((t, i) => encodeTextValue(types[i]!, t)) }));
+}
 
 export const snapshotBegin = (snapshotId: string, tables: number[], resumed = false): ServerMessage =>
   msg({

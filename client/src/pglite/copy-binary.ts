@@ -1,0 +1,212 @@
+/**
+ * Snapshot rows in Postgres's binary COPY format, written straight from wire values: the fast bulk path into
+ * staging tables (`COPY … FROM '/dev/blob' WITH (FORMAT binary)`). Most wire encodings (docs/protocol.md §7.2)
+ * already are the value Postgres stores — an int64 of microseconds for a timestamp, 16 bytes for a uuid — so
+ * neither side formats or parses text. A table takes this path only when every column's local type is exactly
+ * its described base type and that type has a binary form here; anything else (numeric, enums, arrays, vectors,
+ * a column stored as `text` locally) goes through COPY text. Rows must have been checked by `checkFullRow`.
+ */
+
+import { type Column, PgOid, type Row, type Value, ValueEncoding } from '@vibestack/proto';
+
+/** The binary layout of one column. */
+const Field = {
+  Bool: 0,
+  Int2: 1,
+  Int4: 2,
+  Int8: 3,
+  Oid: 4,
+  Float4: 5,
+  Float8: 6,
+  /** timestamp, timestamptz: int64 microseconds since 2000-01-01 (the wire value). */
+  Timestamp: 7,
+  /** date: int32 days since 2000-01-01 (the wire value). */
+  Date: 8,
+  /** uuid, bytea: the bytes. */
+  Bytes: 9,
+  /** text, varchar, bpchar, json: the UTF-8 text. */
+  Text: 10,
+  /** jsonb: version byte 1, then the UTF-8 text. */
+  Jsonb: 11,
+} as const;
+type Field = (typeof Field)[keyof typeof Field];
+
+/** The (wire encoding, local base type) pairs with a binary form, and their layout. */
+const FIELDS: readonly (readonly [ValueEncoding, number, Field])[] = [
+  [ValueEncoding.BOOL, PgOid.bool, Field.Bool],
+  [ValueEncoding.INT, PgOid.int2, Field.Int2],
+  [ValueEncoding.INT, PgOid.int4, Field.Int4],
+  [ValueEncoding.INT, PgOid.int8, Field.Int8],
+  [ValueEncoding.INT, PgOid.oid, Field.Oid],
+  [ValueEncoding.FLOAT, PgOid.float4, Field.Float4],
+  [ValueEncoding.FLOAT, PgOid.float8, Field.Float8],
+  [ValueEncoding.TIMESTAMP, PgOid.timestamp, Field.Timestamp],
+  [ValueEncoding.TIMESTAMP, PgOid.timestamptz, Field.Timestamp],
+  [ValueEncoding.DATE, PgOid.date, Field.Date],
+  [ValueEncoding.UUID, PgOid.uuid, Field.Bytes],
+  [ValueEncoding.BYTES, PgOid.bytea, Field.Bytes],
+  [ValueEncoding.TEXT, PgOid.text, Field.Text],
+  [ValueEncoding.TEXT, PgOid.varchar, Field.Text],
+  [ValueEncoding.TEXT, PgOid.bpchar, Field.Text],
+  [ValueEncoding.TEXT, PgOid.json, Field.Text],
+  [ValueEncoding.TEXT, PgOid.jsonb, Field.Jsonb],
+];
+const fieldOf = (encoding: ValueEncoding, oid: number): Field | undefined =>
+  FIELDS.find(([e, o]) => e === encoding && o === oid)?.[2];
+
+/** How to write the rows of one table in binary, column by column. */
+export interface BinaryCopyPlan {
+  readonly fields: readonly Field[];
+}
+
+/**
+ * The binary plan of a table, or `undefined` when some column has no binary form here.
+ * @param columns the Relation's columns (wire encoding and base type OID);
+ * @param localTypeOids the local column types (`pg_attribute.atttypid`), in the same order.
+ */
+export function binaryCopyPlan(
+  columns: readonly Pick<Column, 'encoding' | 'baseTypeOid'>[],
+  localTypeOids: readonly number[],
+): BinaryCopyPlan | undefined {
+  if (columns.length !== localTypeOids.length) return undefined;
+  const fields: Field[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    if (localTypeOids[i] !== c.baseTypeOid) return undefined;
+    const field = fieldOf(c.encoding, c.baseTypeOid);
+    if (field === undefined) return undefined;
+    fields.push(field);
+  }
+  return { fields };
+}
+
+const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]; // "PGCOPY\n\377\r\n\0"
+const HEADER_BYTES = SIGNATURE.length + 8; // flags, header extension length: both 0
+const utf8 = new TextEncoder();
+
+/** A growable output buffer. */
+class Out {
+  buf: Uint8Array<ArrayBuffer>;
+  view: DataView;
+  pos = 0;
+
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  ensure(more: number): void {
+    const need = this.pos + more;
+    if (need <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** A length-prefixed UTF-8 text, after `prefix` (the jsonb version byte) when given. */
+  text(s: string, prefix?: number): void {
+    this.ensure(5 + s.length * 3);
+    const at = this.pos;
+    let start = at + 4;
+    if (prefix !== undefined) this.buf[start++] = prefix;
+    const { written } = utf8.encodeInto(s, this.buf.subarray(start));
+    this.view.setInt32(at, start - at - 4 + written);
+    this.pos = start + written;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(4 + b.length);
+    this.view.setInt32(this.pos, b.length);
+    this.buf.set(b, this.pos + 4);
+    this.pos += 4 + b.length;
+  }
+}
+
+function writeField(out: Out, field: Field, kind: Value['kind']): void {
+  if (kind.case === 'null') {
+    out.ensure(4);
+    out.view.setInt32(out.pos, -1);
+    out.pos += 4;
+    return;
+  }
+  switch (field) {
+    case Field.Text:
+    case Field.Jsonb:
+      out.text(kind.value as string, field === Field.Jsonb ? 1 : undefined);
+      return;
+    case Field.Bytes:
+      out.bytes(kind.value as Uint8Array);
+      return;
+  }
+  out.ensure(12);
+  // After `ensure`: it may have replaced the buffer and its view.
+  const v = out.view;
+  const p = out.pos;
+  switch (field) {
+    case Field.Bool:
+      v.setInt32(p, 1);
+      out.buf[p + 4] = kind.value ? 1 : 0;
+      out.pos += 5;
+      return;
+    case Field.Int2:
+      v.setInt32(p, 2);
+      v.setInt16(p + 4, Number(kind.value as bigint));
+      out.pos += 6;
+      return;
+    case Field.Int4:
+      v.setInt32(p, 4);
+      v.setInt32(p + 4, Number(kind.value as bigint));
+      out.pos += 8;
+      return;
+    case Field.Oid:
+      v.setInt32(p, 4);
+      v.setUint32(p + 4, Number(kind.value as bigint));
+      out.pos += 8;
+      return;
+    case Field.Int8:
+    case Field.Timestamp:
+      v.setInt32(p, 8);
+      v.setBigInt64(p + 4, kind.value as bigint);
+      out.pos += 12;
+      return;
+    case Field.Date:
+      v.setInt32(p, 4);
+      v.setInt32(p + 4, kind.value as number);
+      out.pos += 8;
+      return;
+    case Field.Float4:
+      v.setInt32(p, 4);
+      v.setFloat32(p + 4, kind.value as number);
+      out.pos += 8;
+      return;
+    case Field.Float8:
+      v.setInt32(p, 8);
+      v.setFloat64(p + 4, kind.value as number);
+      out.pos += 12;
+      return;
+  }
+}
+
+/** The binary COPY data (header, one tuple per row, trailer) of `rows`, laid out by `plan`. */
+export function copyBinary(
+  plan: BinaryCopyPlan,
+  rows: Iterable<Row>,
+  sizeHint = 1 << 16,
+): Uint8Array<ArrayBuffer> {
+  const { fields } = plan;
+  const out = new Out(Math.max(sizeHint, 64));
+  out.buf.set(SIGNATURE);
+  out.pos = HEADER_BYTES; // flags and extension length are zero, as the buffer is
+  for (const row of rows) {
+    out.ensure(2);
+    out.view.setInt16(out.pos, fields.length);
+    out.pos += 2;
+    const values = row.values;
+    for (let i = 0; i < fields.length; i++) writeField(out, fields[i]!, values[i]!.kind);
+  }
+  out.ensure(2);
+  out.view.setInt16(out.pos, -1);
+  out.pos += 2;
+  return out.buf.subarray(0, out.pos);
+}
