@@ -1,8 +1,9 @@
 /**
  * The staged snapshot of an initial sync (docs/protocol.md §6.4, §6.5): one unindexed staging table per synced
  * table in `_vibestack_staging`, keyed by `schema.name` (relation ids change between connections), filled with
- * COPY (the bulk path: binary where every column has a binary form, else text), indexed by its key only when handoff transactions need upserts, and swapped into the
- * synced tables in the one local transaction that also records the snapshot's LSN.
+ * COPY (the bulk path: binary where every column has a binary form, else text), indexed by its key only when
+ * handoff transactions need upserts, and swapped into the synced tables in the one local transaction that also
+ * records the snapshot's LSN.
  */
 
 import { ErrorCode, type Relation, type Row, SyncError, valueTypeOfColumn } from '@vibestack/proto';
