@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import {
+  ArrayValueSchema,
   type Column,
   PgOid,
   type Row,
@@ -14,74 +15,135 @@ import { pgDate, pgFloat4, pgFloat8, pgText, pgTimestamp } from '../../../gen/sr
 import { binaryCopyPlan, copyBinary } from './copy-binary.ts';
 
 type Kind = Value['kind'];
+const scalar = (encoding: ValueEncoding, baseTypeOid: number) => ({
+  encoding,
+  baseTypeOid,
+  elementEncoding: ValueEncoding.UNSPECIFIED,
+  elementTypeOid: 0,
+});
 /** Each binary column kind: its descriptor, values, and how its bytes read back. */
-const KINDS: [Pick<Column, 'encoding' | 'baseTypeOid'>, fc.Arbitrary<Kind>, (b: DataView) => unknown][] = [
+const KINDS: [
+  Pick<Column, 'encoding' | 'baseTypeOid' | 'elementEncoding' | 'elementTypeOid'>,
+  fc.Arbitrary<Kind>,
+  (b: DataView) => unknown,
+][] = [
   [
-    { encoding: ValueEncoding.BOOL, baseTypeOid: PgOid.bool },
+    scalar(ValueEncoding.BOOL, PgOid.bool),
     fc.boolean().map((value) => ({ case: 'boolValue', value })),
     (b) => b.getUint8(0) === 1,
   ],
   [
-    { encoding: ValueEncoding.INT, baseTypeOid: PgOid.int2 },
+    scalar(ValueEncoding.INT, PgOid.int2),
     fc.integer({ min: -32768, max: 32767 }).map((n) => ({ case: 'intValue', value: BigInt(n) })),
     (b) => BigInt(b.getInt16(0)),
   ],
   [
-    { encoding: ValueEncoding.INT, baseTypeOid: PgOid.int4 },
+    scalar(ValueEncoding.INT, PgOid.int4),
     fc.integer().map((n) => ({ case: 'intValue', value: BigInt(n) })),
     (b) => BigInt(b.getInt32(0)),
   ],
   [
-    { encoding: ValueEncoding.INT, baseTypeOid: PgOid.int8 },
+    scalar(ValueEncoding.INT, PgOid.int8),
     fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((value) => ({ case: 'intValue', value })),
     (b) => b.getBigInt64(0),
   ],
   [
-    { encoding: ValueEncoding.INT, baseTypeOid: PgOid.oid },
+    scalar(ValueEncoding.INT, PgOid.oid),
     fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }).map((value) => ({ case: 'intValue', value })),
     (b) => BigInt(b.getUint32(0)),
   ],
   [
-    { encoding: ValueEncoding.FLOAT, baseTypeOid: PgOid.float4 },
+    scalar(ValueEncoding.FLOAT, PgOid.float4),
     pgFloat4.map((value) => ({ case: 'floatValue', value })),
     (b) => b.getFloat32(0),
   ],
   [
-    { encoding: ValueEncoding.FLOAT, baseTypeOid: PgOid.float8 },
+    scalar(ValueEncoding.FLOAT, PgOid.float8),
     pgFloat8.map((value) => ({ case: 'floatValue', value })),
     (b) => b.getFloat64(0),
   ],
   [
-    { encoding: ValueEncoding.TIMESTAMP, baseTypeOid: PgOid.timestamptz },
+    scalar(ValueEncoding.TIMESTAMP, PgOid.timestamptz),
     pgTimestamp.map((value) => ({ case: 'timestampValue', value })),
     (b) => b.getBigInt64(0),
   ],
   [
-    { encoding: ValueEncoding.DATE, baseTypeOid: PgOid.date },
+    scalar(ValueEncoding.DATE, PgOid.date),
     pgDate.map((value) => ({ case: 'dateValue', value })),
     (b) => b.getInt32(0),
   ],
   [
-    { encoding: ValueEncoding.UUID, baseTypeOid: PgOid.uuid },
+    scalar(ValueEncoding.UUID, PgOid.uuid),
     fc.uint8Array({ minLength: 16, maxLength: 16 }).map((value) => ({ case: 'uuidValue', value })),
     (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
   ],
   [
-    { encoding: ValueEncoding.BYTES, baseTypeOid: PgOid.bytea },
+    scalar(ValueEncoding.BYTES, PgOid.bytea),
     fc.uint8Array({ maxLength: 300 }).map((value) => ({ case: 'bytesValue', value })),
     (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
   ],
   [
-    { encoding: ValueEncoding.TEXT, baseTypeOid: PgOid.text },
+    scalar(ValueEncoding.TEXT, PgOid.text),
     pgText.map((value) => ({ case: 'textValue', value })),
     (b) => new TextDecoder().decode(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
   ],
   [
-    { encoding: ValueEncoding.TEXT, baseTypeOid: PgOid.jsonb },
+    scalar(ValueEncoding.TEXT, PgOid.jsonb),
     fc.json().map((value) => ({ case: 'textValue', value })),
     (b) => {
       expect(b.getUint8(0)).toBe(1); // jsonb version
       return new TextDecoder().decode(new Uint8Array(b.buffer, b.byteOffset + 1, b.byteLength - 1));
+    },
+  ],
+  [
+    {
+      encoding: ValueEncoding.ARRAY,
+      baseTypeOid: PgOid.int8Array,
+      elementEncoding: ValueEncoding.INT,
+      elementTypeOid: PgOid.int8,
+    },
+    fc
+      .tuple(
+        fc.array(fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { nil: undefined }), {
+          maxLength: 30,
+        }),
+        fc.integer({ min: -3, max: 3 }),
+      )
+      .map(([items, lb]) => ({
+        case: 'arrayValue',
+        value: create(ArrayValueSchema, {
+          elements: items.map((value) =>
+            create(ValueSchema, {
+              kind: value === undefined ? { case: 'null', value: true } : { case: 'intValue', value },
+            }),
+          ),
+          ...(items.length > 0 && lb !== 1 ? { dims: [items.length], lowerBounds: [lb] } : {}),
+        }),
+      })),
+    (b) => {
+      // ndim, has-NULLs, element OID, (length, lower bound) per dimension, then the elements.
+      const ndim = b.getInt32(0);
+      expect(b.getUint32(8)).toBe(PgOid.int8);
+      const length = ndim === 0 ? 0 : b.getInt32(12);
+      const lb = ndim === 0 ? 1 : b.getInt32(16);
+      const elements = [];
+      let hasNull = 0;
+      for (let i = 0, p = 12 + 8 * ndim; i < length; i++) {
+        const size = b.getInt32(p);
+        hasNull |= size === -1 ? 1 : 0;
+        elements.push(
+          create(ValueSchema, {
+            kind:
+              size === -1 ? { case: 'null', value: true } : { case: 'intValue', value: b.getBigInt64(p + 4) },
+          }),
+        );
+        p += 4 + Math.max(size, 0);
+      }
+      expect(b.getInt32(4)).toBe(hasNull);
+      return create(ArrayValueSchema, {
+        elements,
+        ...(length > 0 && lb !== 1 ? { dims: [length], lowerBounds: [lb] } : {}),
+      });
     },
   ],
 ];
@@ -149,14 +211,28 @@ describe('binary COPY data', () => {
   });
 
   it('has no plan unless every local column type is the described base type and has a binary form', () => {
-    const int4 = { encoding: ValueEncoding.INT, baseTypeOid: PgOid.int4 };
+    const int4 = scalar(ValueEncoding.INT, PgOid.int4);
     expect(binaryCopyPlan([int4], [PgOid.int4])).toBeDefined();
     expect(binaryCopyPlan([int4], [PgOid.int8])).toBeUndefined(); // the app declared another type
     expect(binaryCopyPlan([int4], [PgOid.text])).toBeUndefined(); // stored as text locally
     expect(binaryCopyPlan([int4], [])).toBeUndefined();
-    const numeric = { encoding: ValueEncoding.TEXT, baseTypeOid: PgOid.numeric };
+    const numeric = scalar(ValueEncoding.TEXT, PgOid.numeric);
     expect(binaryCopyPlan([int4, numeric], [PgOid.int4, PgOid.numeric])).toBeUndefined();
-    const intArray = { encoding: ValueEncoding.ARRAY, baseTypeOid: PgOid.int4Array };
-    expect(binaryCopyPlan([intArray], [PgOid.int4Array])).toBeUndefined();
+    const array = (elementEncoding: ValueEncoding, elementTypeOid: number, baseTypeOid: number) => ({
+      encoding: ValueEncoding.ARRAY,
+      baseTypeOid,
+      elementEncoding,
+      elementTypeOid,
+    });
+    expect(
+      binaryCopyPlan([array(ValueEncoding.INT, PgOid.int4, PgOid.int4Array)], [PgOid.int4Array]),
+    ).toEqual({
+      fields: [binaryCopyPlan([int4], [PgOid.int4])!.fields[0]],
+      elementOids: [PgOid.int4],
+    });
+    const numerics = array(ValueEncoding.TEXT, PgOid.numeric, PgOid.numericArray);
+    expect(binaryCopyPlan([numerics], [PgOid.numericArray])).toBeUndefined();
+    const moods = array(ValueEncoding.TEXT, 16_400, 16_399); // an enum's array: not built in
+    expect(binaryCopyPlan([moods], [16_399])).toBeUndefined();
   });
 });

@@ -3,8 +3,9 @@
  * staging tables (`COPY … FROM '/dev/blob' WITH (FORMAT binary)`). Most wire encodings (docs/protocol.md §7.2)
  * already are the value Postgres stores — an int64 of microseconds for a timestamp, 16 bytes for a uuid — so
  * neither side formats or parses text. A table takes this path only when every column's local type is exactly
- * its described base type and that type has a binary form here; anything else (numeric, enums, arrays, vectors,
- * a column stored as `text` locally) goes through COPY text. Rows must have been checked by `checkFullRow`.
+ * its described base type and that type (or, for an array, its element type) has a binary form here; anything
+ * else (numeric, enums, vectors, arrays of those, a column stored as `text` locally) goes through COPY text. Rows
+ * must have been checked by `checkFullRow`.
  */
 
 import { type Column, PgOid, type Row, type Value, ValueEncoding } from '@vibestack/proto';
@@ -56,7 +57,10 @@ const fieldOf = (encoding: ValueEncoding, oid: number): Field | undefined =>
 
 /** How to write the rows of one table in binary, column by column. */
 export interface BinaryCopyPlan {
+  /** The layout of each column, or of each element for an array column. */
   readonly fields: readonly Field[];
+  /** For an array column: its element type's OID (written in the array header); 0 otherwise. */
+  readonly elementOids: readonly number[];
 }
 
 /**
@@ -65,19 +69,23 @@ export interface BinaryCopyPlan {
  * @param localTypeOids the local column types (`pg_attribute.atttypid`), in the same order.
  */
 export function binaryCopyPlan(
-  columns: readonly Pick<Column, 'encoding' | 'baseTypeOid'>[],
+  columns: readonly Pick<Column, 'encoding' | 'baseTypeOid' | 'elementEncoding' | 'elementTypeOid'>[],
   localTypeOids: readonly number[],
 ): BinaryCopyPlan | undefined {
   if (columns.length !== localTypeOids.length) return undefined;
   const fields: Field[] = [];
+  const elementOids: number[] = [];
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i]!;
+    // Built-in types have fixed OIDs, so the local array type with the described OID has the described element.
     if (localTypeOids[i] !== c.baseTypeOid) return undefined;
-    const field = fieldOf(c.encoding, c.baseTypeOid);
+    const array = c.encoding === ValueEncoding.ARRAY;
+    const field = array ? fieldOf(c.elementEncoding, c.elementTypeOid) : fieldOf(c.encoding, c.baseTypeOid);
     if (field === undefined) return undefined;
     fields.push(field);
+    elementOids.push(array ? c.elementTypeOid : 0);
   }
-  return { fields };
+  return { fields, elementOids };
 }
 
 const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]; // "PGCOPY\n\377\r\n\0"
@@ -188,13 +196,41 @@ function writeField(out: Out, field: Field, kind: Value['kind']): void {
   }
 }
 
+/**
+ * An array value (`array_recv`'s format): dimensions, a has-NULLs flag, the element type, each dimension's length
+ * and lower bound, then the elements as fields. An array without elements has no dimensions.
+ */
+function writeArray(out: Out, element: Field, elementOid: number, kind: Value['kind']): void {
+  if (kind.case !== 'arrayValue') {
+    writeField(out, element, kind); // NULL (checked rows have no other case here)
+    return;
+  }
+  const { elements, dims, lowerBounds } = kind.value;
+  const shape = elements.length === 0 ? [] : dims.length === 0 ? [elements.length] : dims;
+  out.ensure(16 + 8 * shape.length);
+  const v = out.view;
+  const start = out.pos;
+  v.setInt32(start + 4, shape.length);
+  v.setInt32(start + 8, elements.some((e) => e.kind.case === 'null') ? 1 : 0);
+  v.setUint32(start + 12, elementOid);
+  let p = start + 16;
+  for (let d = 0; d < shape.length; d++) {
+    v.setInt32(p, shape[d]!);
+    v.setInt32(p + 4, lowerBounds[d] ?? 1);
+    p += 8;
+  }
+  out.pos = p;
+  for (const e of elements) writeField(out, element, e.kind);
+  out.view.setInt32(start, out.pos - start - 4);
+}
+
 /** The binary COPY data (header, one tuple per row, trailer) of `rows`, laid out by `plan`. */
 export function copyBinary(
   plan: BinaryCopyPlan,
   rows: Iterable<Row>,
   sizeHint = 1 << 16,
 ): Uint8Array<ArrayBuffer> {
-  const { fields } = plan;
+  const { fields, elementOids } = plan;
   const out = new Out(Math.max(sizeHint, 64));
   out.buf.set(SIGNATURE);
   out.pos = HEADER_BYTES; // flags and extension length are zero, as the buffer is
@@ -203,7 +239,11 @@ export function copyBinary(
     out.view.setInt16(out.pos, fields.length);
     out.pos += 2;
     const values = row.values;
-    for (let i = 0; i < fields.length; i++) writeField(out, fields[i]!, values[i]!.kind);
+    for (let i = 0; i < fields.length; i++) {
+      const elementOid = elementOids[i]!;
+      if (elementOid === 0) writeField(out, fields[i]!, values[i]!.kind);
+      else writeArray(out, fields[i]!, elementOid, values[i]!.kind);
+    }
   }
   out.ensure(2);
   out.view.setInt16(out.pos, -1);

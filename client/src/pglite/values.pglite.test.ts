@@ -286,19 +286,89 @@ describe('the binary COPY path of snapshots', () => {
     ['j', 'json', ValueEncoding.TEXT, 114, jsonText.map(text)],
     ['jb', 'jsonb', ValueEncoding.TEXT, 3802, jsonText.map(text)],
   ];
+  // Arrays of some of them: [name, type, array OID, element encoding, element OID, element values].
+  const ARRAYS: [string, string, number, ValueEncoding, number, fc.Arbitrary<Value['kind']>][] = [
+    ['ai4', 'integer[]', 1007, ValueEncoding.INT, 23, fc.integer().map(int)],
+    ['at', 'text[]', 1009, ValueEncoding.TEXT, 25, pgText.map(text)],
+    ['atz', 'timestamp with time zone[]', 1185, ValueEncoding.TIMESTAMP, 1184, pgTimestamp.map(ts)],
+    [
+      'au',
+      'uuid[]',
+      2951,
+      ValueEncoding.UUID,
+      2950,
+      fc.uint8Array({ minLength: 16, maxLength: 16 }).map(uuid),
+    ],
+    [
+      'af4',
+      'real[]',
+      1021,
+      ValueEncoding.FLOAT,
+      700,
+      pgFloat4.map((value) => ({ case: 'floatValue', value })),
+    ],
+    [
+      'ab',
+      'boolean[]',
+      1000,
+      ValueEncoding.BOOL,
+      16,
+      fc.boolean().map((value) => ({ case: 'boolValue', value })),
+    ],
+    ['aby', 'bytea[]', 1001, ValueEncoding.BYTES, 17, fc.uint8Array({ maxLength: 8 }).map(bytes)],
+    ['ajb', 'jsonb[]', 3807, ValueEncoding.TEXT, 3802, jsonText.map(text)],
+  ];
+  /** Arrays of `element`: one-dimensional (maybe empty), or two-dimensional with a lower bound; NULLs inside. */
+  const arrayOf = (element: fc.Arbitrary<Value['kind']>): fc.Arbitrary<Value['kind']> => {
+    const elements = (n: number) =>
+      fc
+        .array(fc.option(element, { nil: undefined }), { minLength: n, maxLength: n })
+        .map((ks) => ks.map((k) => (k === undefined ? NULL : wire(k))));
+    return fc.oneof(
+      fc
+        .integer({ min: 0, max: 4 })
+        .chain(elements)
+        .map((els) => ({ case: 'arrayValue' as const, value: create(ArrayValueSchema, { elements: els }) })),
+      fc
+        .tuple(
+          fc.integer({ min: 1, max: 3 }),
+          fc.integer({ min: 1, max: 2 }),
+          fc.integer({ min: -2, max: 3 }),
+        )
+        .chain(([a, b, lb]) =>
+          elements(a * b).map((els) => ({
+            case: 'arrayValue' as const,
+            value: create(ArrayValueSchema, {
+              elements: els,
+              dims: [a, b],
+              lowerBounds: lb === 1 ? [] : [lb, 1],
+            }),
+          })),
+        ),
+    );
+  };
   const describeAs = (id: number, name: string, binary: boolean) =>
     relation(id, name, [
       col('id', 'bigint', ValueEncoding.INT, { nullable: false, baseTypeOid: binary ? 20 : 0 }),
       ...SIMPLE.map(([n, t, encoding, oid]) => col(n, t, encoding, { baseTypeOid: binary ? oid : 0 })),
+      ...ARRAYS.map(([n, t, oid, elementEncoding, elementTypeOid]) =>
+        col(n, t, ValueEncoding.ARRAY, { baseTypeOid: binary ? oid : 0, elementEncoding, elementTypeOid }),
+      ),
     ]);
   const BIN = describeAs(10, 'bin', true);
   const TXT = describeAs(11, 'txt', false);
   const columnNames = BIN.columns.map((c) => c.name);
   const simpleRows = fc
-    .array(fc.tuple(...SIMPLE.map(([, , , , kind]) => fc.option(kind, { nil: undefined }))), {
-      minLength: 1,
-      maxLength: 8,
-    })
+    .array(
+      fc.tuple(
+        ...SIMPLE.map(([, , , , kind]) => fc.option(kind, { nil: undefined })),
+        ...ARRAYS.map(([, , , , , element]) => fc.option(arrayOf(element), { nil: undefined })),
+      ),
+      {
+        minLength: 1,
+        maxLength: 8,
+      },
+    )
     .map((rows) =>
       rows.map((values, i) =>
         create(RowSchema, {
@@ -360,7 +430,8 @@ describe('the binary COPY path of snapshots', () => {
         const sent = rows.map((r) => r.values);
         for (const [i, row] of back.entries()) {
           for (const [j, v] of row.entries()) {
-            if (BIN.columns[j]!.name === 'jb' || BIN.columns[j]!.name === 'bp') continue;
+            // jsonb normalises its text; char(n) pads.
+            if (['jb', 'bp', 'ajb'].includes(BIN.columns[j]!.name)) continue;
             expect([j, v], BIN.columns[j]!.name).toEqual([j, sent[i]![j]]);
           }
         }
