@@ -1,8 +1,8 @@
 /**
  * Apply speed of the PGlite layer on `tasks` rows (the demo schema's 12 columns): the initial-sync bulk path
- * (checked wire rows → COPY into staging in 10k-row groups → swap at the commit; `tasks` has numeric and text[]
- * columns, so COPY text) in rows/s, and live transaction apply (one-change transactions grouped per local
- * transaction) in changes/s, with the cost of the core's row check and text conversion. Prints and writes `bench/results/client-apply.json`. Not a test.
+ * (checked wire rows → binary COPY into staging in 10k-row groups → swap at the commit) in rows/s, and live
+ * transaction apply (one-change transactions grouped per local transaction) in changes/s, with the cost of the
+ * core's row check and text conversion. Prints and writes `bench/results/client-apply.json`. Not a test.
  * Run: `npx tsx client/src/bench/apply-bench.ts [rows]`.
  */
 

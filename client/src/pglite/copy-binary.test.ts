@@ -12,7 +12,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pgDate, pgFloat4, pgFloat8, pgText, pgTimestamp } from '../../../gen/src/testing/arbitraries.ts';
-import { binaryCopyPlan, copyBinary } from './copy-binary.ts';
+import { binaryCopyPlan, copyBinary, NoBinaryForm } from './copy-binary.ts';
 
 type Kind = Value['kind'];
 const scalar = (encoding: ValueEncoding, baseTypeOid: number) => ({
@@ -216,8 +216,8 @@ describe('binary COPY data', () => {
     expect(binaryCopyPlan([int4], [PgOid.int8])).toBeUndefined(); // the app declared another type
     expect(binaryCopyPlan([int4], [PgOid.text])).toBeUndefined(); // stored as text locally
     expect(binaryCopyPlan([int4], [])).toBeUndefined();
-    const numeric = scalar(ValueEncoding.TEXT, PgOid.numeric);
-    expect(binaryCopyPlan([int4, numeric], [PgOid.int4, PgOid.numeric])).toBeUndefined();
+    const interval = scalar(ValueEncoding.TEXT, PgOid.interval);
+    expect(binaryCopyPlan([int4, interval], [PgOid.int4, PgOid.interval])).toBeUndefined();
     const array = (elementEncoding: ValueEncoding, elementTypeOid: number, baseTypeOid: number) => ({
       encoding: ValueEncoding.ARRAY,
       baseTypeOid,
@@ -231,8 +231,18 @@ describe('binary COPY data', () => {
       elementOids: [PgOid.int4],
     });
     const numerics = array(ValueEncoding.TEXT, PgOid.numeric, PgOid.numericArray);
-    expect(binaryCopyPlan([numerics], [PgOid.numericArray])).toBeUndefined();
+    expect(binaryCopyPlan([numerics], [PgOid.numericArray])).toBeDefined();
     const moods = array(ValueEncoding.TEXT, 16_400, 16_399); // an enum's array: not built in
     expect(binaryCopyPlan([moods], [16_399])).toBeUndefined();
+  });
+
+  it('gives up (NoBinaryForm) on a numeric text Postgres accepts but does not print', () => {
+    const plan = binaryCopyPlan([scalar(ValueEncoding.TEXT, PgOid.numeric)], [PgOid.numeric])!;
+    const row = (t: string) =>
+      create(RowSchema, { values: [create(ValueSchema, { kind: { case: 'textValue', value: t } })] });
+    expect(copyBinary(plan, [row('12.50'), row('-Infinity')]).length).toBeGreaterThan(0);
+    for (const t of ['1e5', ' 1', '+1', '.5', '1.', 'abc']) {
+      expect(() => copyBinary(plan, [row(t)]), t).toThrow(NoBinaryForm);
+    }
   });
 });

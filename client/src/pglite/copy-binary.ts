@@ -4,8 +4,9 @@
  * already are the value Postgres stores — an int64 of microseconds for a timestamp, 16 bytes for a uuid — so
  * neither side formats or parses text. A table takes this path only when every column's local type is exactly
  * its described base type and that type (or, for an array, its element type) has a binary form here; anything
- * else (numeric, enums, vectors, arrays of those, a column stored as `text` locally) goes through COPY text. Rows
- * must have been checked by `checkFullRow`.
+ * else (enums, vectors, intervals, arrays of those, a column stored as `text` locally) goes through COPY text, as
+ * do rows with a numeric written in a form Postgres does not print (`1e5`). Rows must have been checked by
+ * `checkFullRow`.
  */
 
 import { type Column, PgOid, type Row, type Value, ValueEncoding } from '@vibestack/proto';
@@ -29,6 +30,8 @@ const Field = {
   Text: 10,
   /** jsonb: version byte 1, then the UTF-8 text. */
   Jsonb: 11,
+  /** numeric: base-10000 digits (`numeric_recv`), from the canonical text; other text goes to COPY text. */
+  Numeric: 12,
 } as const;
 type Field = (typeof Field)[keyof typeof Field];
 
@@ -51,6 +54,7 @@ const FIELDS: readonly (readonly [ValueEncoding, number, Field])[] = [
   [ValueEncoding.TEXT, PgOid.bpchar, Field.Text],
   [ValueEncoding.TEXT, PgOid.json, Field.Text],
   [ValueEncoding.TEXT, PgOid.jsonb, Field.Jsonb],
+  [ValueEncoding.TEXT, PgOid.numeric, Field.Numeric],
 ];
 const fieldOf = (encoding: ValueEncoding, oid: number): Field | undefined =>
   FIELDS.find(([e, o]) => e === encoding && o === oid)?.[2];
@@ -131,6 +135,68 @@ class Out {
   }
 }
 
+/**
+ * Thrown while writing a value that has no binary form here after all (a numeric text in a form Postgres accepts
+ * but does not print, like `1e5`): the caller writes the rows as COPY text instead.
+ */
+export class NoBinaryForm extends Error {}
+const NO_BINARY_FORM = new NoBinaryForm('a value without a binary form');
+
+const NUMERIC_TEXT = /^(-?)(\d+)(?:\.(\d+))?$/;
+const NUMERIC_POS = 0x0000;
+const NUMERIC_NEG = 0x4000;
+const NUMERIC_NAN = 0xc000;
+const NUMERIC_PINF = 0xd000;
+const NUMERIC_NINF = 0xf000;
+/** `numeric_recv` refuses more base-10000 digits than this (NUMERIC_MAX_PRECISION). */
+const NUMERIC_MAX_DIGITS = 1000;
+/** The largest display scale a numeric can have (NUMERIC_DSCALE_MAX). */
+const NUMERIC_MAX_DSCALE = 0x3fff;
+
+/** A numeric in `numeric_recv`'s form, from the text Postgres prints for one. */
+function writeNumeric(out: Out, text: string): void {
+  let sign: number;
+  let weight = 0;
+  let dscale = 0;
+  let digits: number[] = [];
+  if (text === 'NaN') sign = NUMERIC_NAN;
+  else if (text === 'Infinity') sign = NUMERIC_PINF;
+  else if (text === '-Infinity') sign = NUMERIC_NINF;
+  else {
+    const m = NUMERIC_TEXT.exec(text);
+    if (m === null) throw NO_BINARY_FORM;
+    const whole = m[2]!;
+    const fraction = m[3] ?? '';
+    dscale = fraction.length;
+    if (dscale > NUMERIC_MAX_DSCALE) throw NO_BINARY_FORM;
+    // Groups of four decimal digits around the point: the whole part padded on the left, the fraction on the right.
+    const left = whole.padStart(Math.ceil(whole.length / 4) * 4, '0');
+    const right = fraction.padEnd(Math.ceil(fraction.length / 4) * 4, '0');
+    const all = left + right;
+    for (let i = 0; i < all.length; i += 4) digits.push(Number(all.slice(i, i + 4)));
+    weight = left.length / 4 - 1;
+    let first = 0;
+    while (first < digits.length && digits[first] === 0) first++;
+    let end = digits.length;
+    while (end > first && digits[end - 1] === 0) end--;
+    weight -= first;
+    digits = digits.slice(first, end);
+    if (digits.length > NUMERIC_MAX_DIGITS) throw NO_BINARY_FORM;
+    sign = m[1] === '-' && digits.length > 0 ? NUMERIC_NEG : NUMERIC_POS;
+    if (digits.length === 0) weight = 0;
+  }
+  out.ensure(12 + 2 * digits.length);
+  const v = out.view;
+  const p = out.pos;
+  v.setInt32(p, 8 + 2 * digits.length);
+  v.setInt16(p + 4, digits.length);
+  v.setInt16(p + 6, weight);
+  v.setUint16(p + 8, sign);
+  v.setInt16(p + 10, dscale);
+  for (let i = 0; i < digits.length; i++) v.setInt16(p + 12 + 2 * i, digits[i]!);
+  out.pos = p + 12 + 2 * digits.length;
+}
+
 function writeField(out: Out, field: Field, kind: Value['kind']): void {
   if (kind.case === 'null') {
     out.ensure(4);
@@ -145,6 +211,9 @@ function writeField(out: Out, field: Field, kind: Value['kind']): void {
       return;
     case Field.Bytes:
       out.bytes(kind.value as Uint8Array);
+      return;
+    case Field.Numeric:
+      writeNumeric(out, kind.value as string);
       return;
   }
   out.ensure(12);
@@ -224,7 +293,10 @@ function writeArray(out: Out, element: Field, elementOid: number, kind: Value['k
   out.view.setInt32(start, out.pos - start - 4);
 }
 
-/** The binary COPY data (header, one tuple per row, trailer) of `rows`, laid out by `plan`. */
+/**
+ * The binary COPY data (header, one tuple per row, trailer) of `rows`, laid out by `plan`.
+ * @throws NoBinaryForm when some value has no binary form after all: write these rows as COPY text.
+ */
 export function copyBinary(
   plan: BinaryCopyPlan,
   rows: Iterable<Row>,

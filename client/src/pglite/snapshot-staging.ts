@@ -11,7 +11,7 @@ import type { StagedChunk, TextTransaction } from '../core/client-types.ts';
 import { META_SCHEMA, STAGING_SCHEMA } from '../core/constants.ts';
 import { textOfRow } from '../core/relations.ts';
 import { applyTransactions } from './apply-changes.ts';
-import { binaryCopyPlan, copyBinary } from './copy-binary.ts';
+import { binaryCopyPlan, copyBinary, NoBinaryForm } from './copy-binary.ts';
 import { copyText } from './copy-text.ts';
 import type { LocalTable } from './local-tables.ts';
 import { addSyncedTable, syncedTables } from './metadata.ts';
@@ -67,7 +67,13 @@ function copyOf(
   rows: readonly Row[],
 ): { readonly options: string; readonly data: Uint8Array<ArrayBuffer> | string } {
   const plan = binaryCopyPlan(relation.columns, staging.typeOids);
-  if (plan !== undefined) return { options: ' WITH (FORMAT binary)', data: copyBinary(plan, rows) };
+  if (plan !== undefined) {
+    try {
+      return { options: ' WITH (FORMAT binary)', data: copyBinary(plan, rows) };
+    } catch (error) {
+      if (!(error instanceof NoBinaryForm)) throw error;
+    }
+  }
   const types = relation.columns.map(valueTypeOfColumn);
   return { options: '', data: copyText(rows.map((r) => textOfRow(types, r))) };
 }
