@@ -9,7 +9,7 @@ import { create } from '@bufbuild/protobuf';
 import { MAX_VECTOR_DIMENSIONS } from '../constants.ts';
 import { ErrorCode } from '../gen/vibestack/sync/v1/error_pb.ts';
 import { ValueEncoding } from '../gen/vibestack/sync/v1/schema_pb.ts';
-import type { Value } from '../gen/vibestack/sync/v1/value_pb.ts';
+import type { ArrayValue, Value } from '../gen/vibestack/sync/v1/value_pb.ts';
 import { ArrayValueSchema, ValueSchema, VectorValueSchema } from '../gen/vibestack/sync/v1/value_pb.ts';
 import { SyncError } from '../sync-error.ts';
 import { formatPgArray, parsePgArray } from './pg-array.ts';
@@ -133,88 +133,91 @@ function wrongCase(type: ValueType, v: Value): SyncError {
   );
 }
 
-function decodeScalar(type: ScalarValueType, v: Value): string {
-  const k = v.kind;
+/** True when `k` is a value of the scalar `type` that Postgres can store: the one definition of validity. */
+function isScalarOf(type: ScalarValueType, k: Value['kind']): boolean {
   switch (type.encoding) {
     case ValueEncoding.TEXT:
-      if (k.case === 'textValue') return k.value;
-      break;
+      return k.case === 'textValue';
     case ValueEncoding.BOOL:
-      if (k.case === 'boolValue') return k.value ? 't' : 'f';
-      break;
+      return k.case === 'boolValue';
     case ValueEncoding.INT:
-      if (k.case === 'intValue') return k.value.toString();
-      break;
+      return k.case === 'intValue';
     case ValueEncoding.FLOAT:
-      if (k.case === 'floatValue' && !type.single) return formatPgFloat8(k.value);
-      if (k.case === 'floatValue' && isPgFloat4(k.value)) return formatPgFloat4(k.value);
-      break;
+      return k.case === 'floatValue' && (!type.single || isPgFloat4(k.value));
     case ValueEncoding.BYTES:
-      if (k.case === 'bytesValue') return formatPgBytea(k.value);
-      break;
+      return k.case === 'bytesValue';
     case ValueEncoding.UUID:
-      if (k.case === 'uuidValue' && k.value.length === 16) return formatPgUuid(k.value);
-      break;
+      return k.case === 'uuidValue' && k.value.length === 16;
     case ValueEncoding.TIMESTAMP:
-      if (k.case === 'timestampValue' && isPgTimestamp(k.value))
-        return formatPgTimestamp(k.value, type.withTimeZone);
-      break;
+      return k.case === 'timestampValue' && isPgTimestamp(k.value);
     case ValueEncoding.DATE:
-      if (k.case === 'dateValue' && isPgDate(k.value)) return formatPgDate(k.value);
-      break;
+      return k.case === 'dateValue' && isPgDate(k.value);
     case ValueEncoding.VECTOR:
-      if (
+      return (
         k.case === 'vectorValue' &&
         k.value.values.length <= MAX_VECTOR_DIMENSIONS &&
         k.value.values.every(Number.isFinite)
-      ) {
-        return formatPgVector(k.value.values);
-      }
-      break;
+      );
   }
-  throw wrongCase(type, v);
+}
+
+function decodeScalar(type: ScalarValueType, v: Value): string {
+  const k = v.kind;
+  if (!isScalarOf(type, k)) throw wrongCase(type, v);
+  switch (type.encoding) {
+    case ValueEncoding.TEXT:
+      return k.value as string;
+    case ValueEncoding.BOOL:
+      return k.value ? 't' : 'f';
+    case ValueEncoding.INT:
+      return (k.value as bigint).toString();
+    case ValueEncoding.FLOAT:
+      return type.single ? formatPgFloat4(k.value as number) : formatPgFloat8(k.value as number);
+    case ValueEncoding.BYTES:
+      return formatPgBytea(k.value as Uint8Array);
+    case ValueEncoding.UUID:
+      return formatPgUuid(k.value as Uint8Array);
+    case ValueEncoding.TIMESTAMP:
+      return formatPgTimestamp(k.value as bigint, type.withTimeZone);
+    case ValueEncoding.DATE:
+      return formatPgDate(k.value as number);
+    case ValueEncoding.VECTOR:
+      return formatPgVector((k.value as { values: number[] }).values);
+  }
+}
+
+/**
+ * The shape of an array value (one length per dimension; none for an empty array).
+ * @throws SyncError INVALID_VALUE when the dimensions or lower bounds do not match the elements.
+ */
+function arrayShape(array: ArrayValue): number[] {
+  const { elements, dims, lowerBounds } = array;
+  const shape = dims.length === 0 ? (elements.length === 0 ? [] : [elements.length]) : dims;
+  const count = shape.reduce((a, b) => a * b, shape.length === 0 ? 0 : 1);
+  if (count !== elements.length || (lowerBounds.length !== 0 && lowerBounds.length !== shape.length)) {
+    throw new SyncError(ErrorCode.INVALID_VALUE, 'array dimensions do not match its elements');
+  }
+  return shape;
 }
 
 /**
  * Checks a wire value against its column type exactly as {@link decodeValueText} does, without building its text:
  * it throws for the same values with the same code, so a checked value can later be converted (to text, or to
- * Postgres binary form for the bulk path) without failing. Cheap for every scalar case.
+ * Postgres binary form for the bulk path) without failing.
  * @throws SyncError INVALID_VALUE when the value's case does not match the type, or it is out of range.
  */
 export function checkValue(type: ValueType, v: Value): void {
   const k = v.kind;
   if (k.case === 'null' || k.case === 'unchanged') return;
-  switch (type.encoding) {
-    case ValueEncoding.TEXT:
-      if (k.case === 'textValue') return;
-      break;
-    case ValueEncoding.BOOL:
-      if (k.case === 'boolValue') return;
-      break;
-    case ValueEncoding.INT:
-      if (k.case === 'intValue') return;
-      break;
-    case ValueEncoding.FLOAT:
-      if (k.case === 'floatValue' && (!type.single || isPgFloat4(k.value))) return;
-      break;
-    case ValueEncoding.BYTES:
-      if (k.case === 'bytesValue') return;
-      break;
-    case ValueEncoding.UUID:
-      if (k.case === 'uuidValue' && k.value.length === 16) return;
-      break;
-    case ValueEncoding.TIMESTAMP:
-      if (k.case === 'timestampValue' && isPgTimestamp(k.value)) return;
-      break;
-    case ValueEncoding.DATE:
-      if (k.case === 'dateValue' && isPgDate(k.value)) return;
-      break;
-    default:
-      // Arrays and vectors: their checks are their conversion.
-      decodeValueText(type, v);
-      return;
+  if (type.encoding !== ValueEncoding.ARRAY) {
+    if (!isScalarOf(type, k)) throw wrongCase(type, v);
+    return;
   }
-  throw wrongCase(type, v);
+  if (k.case !== 'arrayValue') throw wrongCase(type, v);
+  arrayShape(k.value);
+  for (const el of k.value.elements) {
+    if (el.kind.case !== 'null' && !isScalarOf(type.element, el.kind)) throw wrongCase(type.element, el);
+  }
 }
 
 /**
@@ -228,12 +231,8 @@ export function decodeValueText(type: ValueType, v: Value): string | null | type
   if (k.case === 'unchanged') return UNCHANGED;
   if (type.encoding !== ValueEncoding.ARRAY) return decodeScalar(type, v);
   if (k.case !== 'arrayValue') throw wrongCase(type, v);
-  const { elements, dims, lowerBounds } = k.value;
-  const shape = dims.length === 0 ? (elements.length === 0 ? [] : [elements.length]) : dims;
-  const count = shape.reduce((a, b) => a * b, shape.length === 0 ? 0 : 1);
-  if (count !== elements.length || (lowerBounds.length !== 0 && lowerBounds.length !== shape.length)) {
-    throw new SyncError(ErrorCode.INVALID_VALUE, 'array dimensions do not match its elements');
-  }
+  const { elements, lowerBounds } = k.value;
+  const shape = arrayShape(k.value);
   return formatPgArray({
     elements: elements.map((el) => {
       if (el.kind.case === 'null') return null;
