@@ -30,6 +30,10 @@ function closedWithin(c: ProtocolClient, ms: number): Promise<{ code: number } |
 }
 
 const logged = (text: string) => lines.filter((l) => l.includes(`[sync ${CLIENT_ID}] ${text}`)).length;
+/** Waits up to 5 s for a log line (then the assertions that follow report it missing). */
+async function loggedSoon(text: string): Promise<void> {
+  for (let i = 0; i < 100 && logged(text) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+}
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -70,6 +74,8 @@ describe('SyncDO hibernation', () => {
     // Idle past the eviction (~10 s) until the heartbeat (15 s after the last frame sent): the alarm wakes a new
     // object, which restores the session and pings.
     await c.waitFor(is('ping'), 40_000);
+    // The ping comes on the socket; the log lines come through wrangler's stdout and may trail it a little.
+    await loggedSoon('session restored from its checkpoint');
     expect(logged('SyncDO re-created')).toBeGreaterThanOrEqual(1);
     expect(logged('session restored from its checkpoint')).toBeGreaterThanOrEqual(1);
 
