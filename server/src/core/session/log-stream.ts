@@ -91,6 +91,7 @@ export class LogStream {
     this.#lastQueuedLsn = cursor;
     this.#catchingUp = mode === 'catch-up';
     this.#handoff = typeof mode === 'object' ? mode.handoff : undefined;
+    this.#checkFloor();
     this.#settle();
   }
 
@@ -137,6 +138,9 @@ export class LogStream {
     for (const s of batch.shapes) this.#shapes.set(s.shapeId, s);
     this.#head = maxLsn(this.#head, batch.head);
     this.#floor = maxLsn(this.#floor, batch.floor);
+    // Before anything in the batch is used: a batch read after retention dropped transactions following the
+    // cursor starts past them, and processing it would move the cursor over the gap (§8.9, §10.4).
+    this.#checkFloor();
     const usable =
       this.#active &&
       this.#pending === undefined &&
@@ -144,7 +148,6 @@ export class LogStream {
       this.#continuesPartial(batch) &&
       (batch.requestId !== undefined || this.#ctx.outbox.length < this.#ctx.limits.maxQueuedFrames);
     if (usable) this.#process(batch, 0);
-    this.#checkFloor();
   }
 
   /** Rows the shell fetched for a pending transaction. */

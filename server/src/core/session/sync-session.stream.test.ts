@@ -259,6 +259,37 @@ describe('sync session: details of the stream', () => {
     expect(d.closes).toEqual([{ code: 4010, reason: 'ERROR_CODE_MUST_REFETCH' }]);
   });
 
+  it('tells a slow client to refetch when a log read comes back past transactions retention dropped', () => {
+    const w = emptyWorld();
+    w.head = 150n;
+    w.log = [110n, 120n, 130n, 140n, 150n].map((lsn) => txn(lsn, [insertTask(task(Number(lsn), 'user_42'))]));
+    const d = started(w, { maxQueuedFrames: 2, logReadLimit: 1 });
+    d.send(hello({ resumeLsn: 100n, initialCredit: 1 }));
+    expect(d.trace()).toEqual(['welcome', 'relation']);
+    // Retention dropped 120 and 130 while the client granted no credit: the next read starts at 140.
+    w.log = w.log.filter((t) => t.header.commitLsn > 130n);
+    w.floor = 130n;
+    d.send({ case: 'credit', value: { $typeName: 'vibestack.sync.v1.Credit', frames: 100 } });
+    expect(d.framesOf('transaction').map((t) => t.commitLsn)).toEqual([110n]);
+    expect(d.closes).toEqual([{ code: 4010, reason: 'ERROR_CODE_MUST_REFETCH' }]);
+  });
+
+  it('tells a client to refetch when a fan-out push starts past transactions retention dropped', () => {
+    const w = emptyWorld();
+    w.head = 100n;
+    const d = started(w);
+    d.send(hello({ resumeLsn: 100n }));
+    expect(d.session.state).toBe('LIVE');
+    // The poll logged 110–150, retention dropped 110–130 before the push was read (its afterLsn is still 100).
+    const txs = [txn(140n, [insertTask(task(4, 'user_42'))]), txn(150n, [insertTask(task(5, 'user_42'))])];
+    d.handle({
+      type: 'log-batch',
+      batch: { afterLsn: 100n, throughLsn: 150n, transactions: txs, shapes: SHAPES, head: 150n, floor: 130n },
+    });
+    expect(d.framesOf('transaction')).toEqual([]);
+    expect(d.closes).toEqual([{ code: 4010, reason: 'ERROR_CODE_MUST_REFETCH' }]);
+  });
+
   it('sends a transaction read in parts as consecutive frames, ackable only at the end, ignoring pushes meanwhile', () => {
     const w = emptyWorld();
     w.head = 300n;
