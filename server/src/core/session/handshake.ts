@@ -40,9 +40,10 @@ function malformed(message: string): SyncError {
 }
 
 /**
- * Checks 2–4 of §4.2 on a decoded Hello, plus that `client_id` is the id the connection was routed with.
+ * Checks 2–4 of §4.2 on a decoded Hello, including that `client_id` is the id the connection was routed with.
  * @returns the negotiated protocol version.
- * @throws SyncError MALFORMED_FRAME or UNSUPPORTED_VERSION (with the supported versions in `details`).
+ * @throws SyncError MALFORMED_FRAME, UNSUPPORTED_VERSION (with the supported versions in `details`), or
+ *   PROTOCOL_VIOLATION when `client_id` differs from the connection URL's (§2.1).
  */
 export function checkHello(
   hello: Hello,
@@ -69,7 +70,11 @@ export function checkHello(
     throw malformed('client_id must be 1–64 bytes of [A-Za-z0-9._:-]');
   }
   if (hello.clientId !== routedClientId) {
-    throw malformed('client_id differs from the client id the connection was opened for');
+    // Well-formed, but not the id the connection was routed with (§2.1): the wrong message for this connection.
+    throw new SyncError(
+      ErrorCode.PROTOCOL_VIOLATION,
+      'Hello.client_id differs from the client_id of the connection URL',
+    );
   }
   if (utf8Length(hello.authToken) > MAX_AUTH_TOKEN_BYTES)
     throw malformed(`auth_token exceeds ${MAX_AUTH_TOKEN_BYTES} bytes`);

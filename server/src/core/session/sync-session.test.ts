@@ -1,4 +1,5 @@
-import { ErrorCode, SyncMode } from '@vibestack/proto';
+import { create } from '@bufbuild/protobuf';
+import { ErrorCode, ErrorSchema, SyncMode } from '@vibestack/proto';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_ID, Driver, emptyWorld, hello, T0 } from './testing/fake-shell.ts';
 
@@ -35,7 +36,7 @@ describe('sync session: handshake', () => {
     ['17 versions', hello({ protocolVersions: Array(17).fill(1) }), ErrorCode.MALFORMED_FRAME],
     ['no common version', hello({ protocolVersions: [2, 3] }), ErrorCode.UNSUPPORTED_VERSION],
     ['bad client id', hello({ clientId: 'a b' }), ErrorCode.MALFORMED_FRAME],
-    ['another routed id', hello({ clientId: 'other' }), ErrorCode.MALFORMED_FRAME],
+    ['another routed id', hello({ clientId: 'other' }), ErrorCode.PROTOCOL_VIOLATION],
     ['long token', hello({ authToken: `ok:${'x'.repeat(9000)}` }), ErrorCode.MALFORMED_FRAME],
     ['too much credit', hello({ initialCredit: 65_536 }), ErrorCode.MALFORMED_FRAME],
     ['small frames', hello({ maxFrameBytes: 1000 }), ErrorCode.MALFORMED_FRAME],
@@ -99,5 +100,42 @@ describe('sync session: handshake', () => {
       d.send({ case: 'ping', value: { $typeName: 'vibestack.sync.v1.Ping', nonce: BigInt(i) } });
     }
     expect(d.closes).toEqual([{ code: 4001, reason: 'ERROR_CODE_UNAUTHENTICATED' }]);
+  });
+});
+
+describe('sync session: logs', () => {
+  const clientError = (message: string, fatal = false) => ({
+    case: 'error' as const,
+    value: create(ErrorSchema, { code: ErrorCode.INTERNAL, message, fatal }),
+  });
+  const logs = (d: Driver) => d.effects.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+
+  it('logs client Error messages escaped, cut to 1 KiB and rate-limited per connection', () => {
+    const d = started();
+    d.send(hello({ resumeLsn: 100n }));
+    const forged = '\n[sync victim] token accepted\u001b[2K\u001b[1G';
+    const huge = 'x'.repeat(3 * 1024 * 1024);
+    for (let i = 0; i < 200; i++) d.send(clientError(`${forged}${i < 10 ? huge : 'x'.repeat(2_000)}`));
+    let lines = logs(d);
+    expect(lines).toHaveLength(5);
+    for (const line of lines) {
+      expect(line.includes('\n') || line.includes('\u001b')).toBe(false);
+      expect(line.startsWith('client error 12: \\n[sync victim] token accepted\\u001b[2K')).toBe(true);
+      expect(new TextEncoder().encode(line).length).toBeLessThan(1_200);
+    }
+    // Later lines say how many were held back; the connection stays open (non-fatal errors are legal).
+    d.advance(10_000);
+    d.send(clientError('again'));
+    lines = logs(d);
+    expect(lines.at(-1)).toBe('client error 12: again (195 more client errors not logged)');
+    expect(d.closes).toEqual([]);
+    expect(d.session.state).toBe('LIVE');
+  });
+
+  it('escapes a client fatal Error message too', () => {
+    const d = started();
+    d.send(hello({ resumeLsn: 100n }));
+    d.send(clientError('bye\nforged line', true));
+    expect(logs(d)).toEqual(["client's fatal error 12: bye\\nforged line"]);
   });
 });

@@ -26,6 +26,7 @@ import { closeFor, fatalErrorMessage } from './error-frame.ts';
 import { negotiatedFrameBytes } from './handshake.ts';
 import { type AcceptedHello, HandshakeFlow } from './handshake-flow.ts';
 import { heartbeatDeadline, heartbeatDue } from './heartbeat.ts';
+import { LogRateLimiter, safeLogText } from './log-line.ts';
 import { rejectMutations, resultsMessage } from './mutations.ts';
 import type { RelationDescriptor } from './relation-descriptor.ts';
 import { SESSION_CHECKPOINT_VERSION, type SessionCheckpoint } from './session-checkpoint.ts';
@@ -108,6 +109,7 @@ class Session implements SyncSession {
   #lastMutationId = 0n;
   #claims: JwtClaims | undefined;
   #streams: Streams | undefined;
+  readonly #clientLogs = new LogRateLimiter();
 
   constructor(config: ResolvedSessionConfig) {
     this.#config = config;
@@ -287,14 +289,14 @@ class Session implements SyncSession {
   #onClientError(error: ErrorMessage): void {
     if (!error.fatal) {
       if (!STREAMING.has(this.#state)) throw violation('a non-fatal Error before the handshake completed');
-      this.#emit({ type: 'log', level: 'warn', message: `client error ${error.code}: ${error.message}` });
+      // The client chooses how often: one line per frame would let it flood the server's logs.
+      const suppressed = this.#clientLogs.take(this.#now);
+      if (suppressed === undefined) return;
+      const more = suppressed > 0 ? ` (${suppressed} more client errors not logged)` : '';
+      this.#log('warn', `client error ${error.code}: ${safeLogText(error.message)}${more}`);
       return;
     }
-    this.#emit({
-      type: 'log',
-      level: 'info',
-      message: `client's fatal error ${error.code}: ${error.message}`,
-    });
+    this.#log('info', `client's fatal error ${error.code}: ${safeLogText(error.message)}`);
     this.#emit({ type: 'close', code: CLOSE_NORMAL, reason: 'client error' });
     this.#closeDown();
   }
@@ -379,7 +381,7 @@ class Session implements SyncSession {
   /** A fatal error: the Error frame, the close with 4000 + code, nothing after (§2.3). */
   #fail(error: SyncError): void {
     if (this.#state === 'CLOSED') return;
-    this.#emit({ type: 'log', level: 'warn', message: error.message });
+    this.#log('warn', safeLogText(error.message));
     const message = fatalErrorMessage(error, this.#config.supportedProtocolVersions);
     this.#emit({ type: 'send', bytes: encodeServerFrame(message), message, data: false });
     this.#emit({ type: 'close', ...closeFor(error) });
@@ -412,7 +414,12 @@ class Session implements SyncSession {
   }
 
   #stale(type: string): void {
-    this.#emit({ type: 'log', level: 'warn', message: `ignored ${type}: nothing waits for it` });
+    this.#log('warn', `ignored ${type}: nothing waits for it`);
+  }
+
+  /** A log line; text a client chose must already have gone through `safeLogText`. */
+  #log(level: 'info' | 'warn', message: string): void {
+    this.#emit({ type: 'log', level, message });
   }
 
   #emit(effect: SessionEffect): void {
