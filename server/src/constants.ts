@@ -161,7 +161,15 @@ export const REPLICATION_DO_NAME = 'replication';
 /** SQLite tables of the ReplicationDO besides the change log's own (`log_*`). */
 export const REPLICATION_DO_TABLES = {
   subscribers: 'fanout_subscribers',
+  /** The synced tables' descriptors, read from Postgres by the ReplicationDO and handed to every SyncDO. */
+  catalog: 'replication_catalog',
 } as const;
+
+/** The ReplicationDO reads the synced tables' descriptors again after this long (also after any DDL), ms. */
+export const CATALOG_REFRESH_MS = 60_000;
+
+/** How often the ReplicationDO looks whether a table named in SYNC_SCOPES that did not exist exists now, ms. */
+export const MISSING_TABLES_RECHECK_MS = 10_000;
 
 /** After a poll that found transactions, the ReplicationDO keeps polling at its fastest rate this long (ms). */
 export const ACTIVE_WINDOW_MS = 5_000;
@@ -187,11 +195,26 @@ export const SYNC_DO_TABLES = {
   /** The client's latest initial sync, for resuming it after a disconnect (or a restart of workerd). */
   snapshot: 'sync_snapshot',
   /**
-   * The checkpoint of the connected session while it is quiescent (absent otherwise), and the connection it
-   * belongs to: a SyncDO that hibernated with its WebSocket open restores the session from it when it wakes.
+   * Per open connection, the checkpoint of its session while it is quiescent (absent otherwise): a SyncDO that
+   * hibernated with its WebSockets open restores their sessions from them when it wakes.
    */
-  checkpoint: 'sync_checkpoint',
+  checkpoints: 'sync_checkpoints',
+  /** The table of an earlier layout (one checkpoint per client), dropped when found. */
+  legacyCheckpoint: 'sync_checkpoint',
 } as const;
+
+/**
+ * Connections of one client id that may wait for (or be in) their handshake next to the established one. A new
+ * connection beyond it closes the oldest waiting one with OVERLOADED: opening sockets without a valid Hello
+ * cannot pile up, and can never touch the established connection (docs/protocol.md §2.1).
+ */
+export const MAX_PENDING_CONNECTIONS = 4;
+
+/** `retry_after_ms` of a waiting connection closed by a newer one ({@link MAX_PENDING_CONNECTIONS}). */
+export const PENDING_OVERFLOW_RETRY_AFTER_MS = 1_000;
+
+/** `retry_after_ms` when the ReplicationDO cannot describe the synced tables yet (first start, database away). */
+export const NOT_READY_RETRY_AFTER_MS = 2_000;
 
 /** The query parameter of the sync route naming the client id (a protocol constant): it picks the SyncDO. */
 export { SYNC_CLIENT_ID_PARAM } from '@vibestack/proto';

@@ -60,6 +60,15 @@ app.get(SYNC_PATH, async (c) => {
   return stub.fetch(c.req.raw);
 });
 
+// Only a GET upgrades to the sync WebSocket; no other method may reach a client's Durable Object.
+app.all(SYNC_PATH, (c) => {
+  c.header('Allow', 'GET');
+  return c.json(
+    { error: { code: 'method_not_allowed', message: `${c.req.method} is not allowed; connect with GET` } },
+    405,
+  );
+});
+
 app.get(DEV_TOKEN_ROUTE, async (c) => {
   const config = loadServerConfig(c.env);
   if (!config.dev || !config.jwtSecret) return c.notFound();

@@ -193,6 +193,27 @@ async function readTables(client: SqlClient, source: RelationSource): Promise<Ta
   return out;
 }
 
+/** Which of `tables` exist (as any relation kind), in the order given; the rest are `missing`. */
+export async function findTables(
+  client: SqlClient,
+  tables: readonly TableName[],
+): Promise<{ readonly present: TableName[]; readonly missing: TableName[] }> {
+  const { rows } = await client.query<{ found: string | null }>(
+    `SELECT c.oid AS found
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY w(v, i)
+       LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = w.v ->> 'schema'
+       LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.v ->> 'name'
+      ORDER BY w.i`,
+    [JSON.stringify(tables.map((t) => ({ schema: t.schema, name: t.name })))],
+  );
+  const present: TableName[] = [];
+  const missing: TableName[] = [];
+  tables.forEach((t, i) => {
+    (rows[i]?.found ? present : missing).push({ schema: t.schema, name: t.name });
+  });
+  return { present, missing };
+}
+
 function generatedKind(attgenerated: string): 'stored' | 'virtual' | null {
   if (attgenerated === 's') return 'stored';
   if (attgenerated === 'v') return 'virtual';

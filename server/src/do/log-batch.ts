@@ -6,6 +6,7 @@
 import type { TableShape, TransactionHeader } from '../core/change.ts';
 import type { LogRead } from '../core/log/change-log.ts';
 import { decodeChunk } from '../core/log/chunk-codec.ts';
+import type { RelationDescriptor } from '../core/session/relation-descriptor.ts';
 import type { LogBatch } from '../core/session/session-types.ts';
 
 /** The change log's head and floor. */
@@ -13,6 +14,11 @@ export interface LogPositions {
   readonly head: bigint;
   readonly floor: bigint;
 }
+
+/** The ReplicationDO's answer to `attach`: what a session needs to start or continue, or why it cannot. */
+export type AttachResult =
+  | (LogPositions & { readonly ok: true; readonly catalog: readonly RelationDescriptor[] })
+  | { readonly ok: false; readonly reason: string };
 
 /** A transaction, or a run of its chunks (see `LogTransaction`), as sent over RPC. */
 export interface RawLogTransaction {

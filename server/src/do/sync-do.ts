@@ -1,19 +1,26 @@
 /**
- * SyncDO — one per client id: the server end of one client's sync WebSocket. The session state machine
- * (`core/session`) decides everything; this shell accepts the WebSocket, feeds frames, timers and effect
- * results in, and carries effects out: token checks, the client record in its SQLite storage, snapshot reads
- * from Postgres, change-log reads from the ReplicationDO.
+ * SyncDO — one per client id: the server end of the client's sync WebSockets. The session state machine
+ * (`core/session`) decides everything; this shell accepts sockets, feeds frames, timers and effect results in,
+ * and carries effects out: token checks, the client record (`SyncStorage`), snapshot reads and row fetches from
+ * Postgres, change-log reads and the synced tables' descriptors from the ReplicationDO.
  *
- * Hibernation: the socket is accepted with `ctx.acceptWebSocket`, so workerd may evict an idle object while the
- * socket stays open, and re-creates it for the next message, alarm or `notify`. Once a session has had no event
- * for CHECKPOINT_DELAY_MS the shell stores its checkpoint (`SYNC_DO_TABLES.checkpoint`) when it is quiescent and
- * deletes it otherwise; an object is never evicted sooner, so a restored checkpoint is always the session's
- * latest state. An object that wakes with a
- * hibernated socket restores the session from it (loading the catalog, re-subscribing to the fan-out) before
- * it handles the event; events arriving meanwhile wait in order. A woken object without a checkpoint (the
- * session was not quiescent when workerd evicted the object) closes the socket with UNAVAILABLE, and the client
- * resumes from its acknowledged LSN (or, during an initial sync, from its snapshot cursor: the
- * snapshot record is durable).
+ * Connections. A client has at most one *established* connection: one whose Hello was accepted (token verified,
+ * client id free or bound to the same user, docs/protocol.md §4.2). A new socket waits next to it, touching
+ * nothing, until its own Hello is accepted; only then is the older connection closed with REPLACED (§2.1). A
+ * socket that never says a valid Hello just times out; at most MAX_PENDING_CONNECTIONS wait at once.
+ *
+ * No database on the way in. The Hello of a resuming client, and the wake-up of a hibernated one, need only
+ * Durable Object storage: the descriptors come from the ReplicationDO's stored copy. Only an initial sync (and
+ * the rare row fetch) opens a database connection; when Postgres has none to spare the client is told
+ * OVERLOADED with `retry_after_ms`, and never sees driver text (`clientFacingError`).
+ *
+ * Hibernation: sockets are accepted with `ctx.acceptWebSocket`, so workerd may evict an idle object while they
+ * stay open, and re-creates it for the next message, alarm or `notify`. Once the sessions have had no event for
+ * CHECKPOINT_DELAY_MS the shell stores each quiescent session's checkpoint (and deletes the others'); an object
+ * is never evicted sooner, so a restored checkpoint is always that session's latest state. A woken object
+ * restores its sessions before it handles the event; events arriving meanwhile wait in order. A socket without
+ * a checkpoint is closed with UNAVAILABLE, and its client resumes from its acknowledged LSN (or, during an
+ * initial sync, from its snapshot cursor: the snapshot record is durable).
  */
 
 import { DurableObject } from 'cloudflare:workers';
@@ -21,31 +28,45 @@ import { closeCodeForError, ErrorCode, SYNC_SUBPROTOCOL, SyncError } from '@vibe
 import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
 import {
   CHECKPOINT_DELAY_MS,
+  MAX_PENDING_CONNECTIONS,
+  NOT_READY_RETRY_AFTER_MS,
+  PENDING_OVERFLOW_RETRY_AFTER_MS,
   REPLICATION_DO_NAME,
   SYNC_CLIENT_ID_PARAM,
-  SYNC_DO_TABLES,
 } from '../constants.ts';
 import { createHs256Verifier, type TokenVerifier } from '../core/auth/index.ts';
-import type { Tuple } from '../core/change.ts';
-import { splitQualifiedName } from '../core/scope/scope-config.ts';
 import type {
-  ClientRecord,
   RelationDescriptor,
   SessionConfig,
   SessionEffect,
   SessionEvent,
+  SessionState,
   SyncSession,
 } from '../core/session/index.ts';
 import { createSyncSession, parseSessionCheckpoint, restoreSyncSession } from '../core/session/index.ts';
-import type { XidSnapshot } from '../core/session/snapshot-visibility.ts';
-import { readRelations } from '../db/catalog.ts';
-import { quoteIdent, quoteTable } from '../db/quote.ts';
+import { clientFacingError } from '../db/client-facing-error.ts';
+import { fetchRowsByKey } from '../db/row-fetch.ts';
 import { estimateTable, openSnapshot, type SnapshotReader, toXidSnapshot } from '../db/snapshot-reader.ts';
 import { openSqlClient, type SqlClient } from '../db/sql-client.ts';
 import type { Env } from '../env.ts';
 import { decodeLogBatch, type RawLogBatch } from './log-batch.ts';
+import { type SnapshotRecord, SyncStorage } from './sync-storage.ts';
+
+/** One WebSocket of this client id and its session. */
+interface Connection {
+  readonly id: string;
+  readonly socket: WebSocket;
+  readonly session: SyncSession;
+  /** When the session wants its next `tick` (ms), `undefined` for never. */
+  timerAt: number | undefined;
+  /** Its Hello was accepted: the client's one established connection. */
+  established: boolean;
+  /** The checkpoint stored for it (JSON), `undefined` when none is. */
+  stored: string | undefined;
+}
 
 interface OpenSnapshot {
+  readonly owner: Connection;
   readonly id: string;
   readonly client: SqlClient;
   readonly reader: SnapshotReader;
@@ -58,6 +79,9 @@ interface SocketAttachment {
   readonly connectionId: string;
 }
 
+/** Session states after an accepted Hello. */
+const ESTABLISHED: ReadonlySet<SessionState> = new Set(['SNAPSHOT', 'CATCHING_UP', 'LIVE']);
+
 function attachmentOf(ws: WebSocket): SocketAttachment | undefined {
   const a = ws.deserializeAttachment() as Partial<SocketAttachment> | null;
   return typeof a?.clientId === 'string' && typeof a.connectionId === 'string'
@@ -65,21 +89,27 @@ function attachmentOf(ws: WebSocket): SocketAttachment | undefined {
     : undefined;
 }
 
+const sessionLost = (ws: WebSocket) =>
+  closeQuietly(ws, closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
+
 export class SyncDO extends DurableObject<Env> {
   readonly #config: ServerConfig;
   readonly #verifier: TokenVerifier | undefined;
-  #session: SyncSession | undefined;
-  #socket: WebSocket | undefined;
+  readonly #storage: SyncStorage;
+  readonly #connections = new Map<WebSocket, Connection>();
+  /** The established connection. */
+  #current: Connection | undefined;
   #clientId = '';
-  #connectionId = '';
-  /** The checkpoint stored for the session (its JSON), `undefined` when none is. */
-  #stored: string | undefined;
-  /** A restore in progress: events wait for it, in the order they arrived. */
+  /** Hibernated sessions were restored (or there were none): done once per instance. */
+  #woken = false;
   #waking: Promise<void> | undefined;
   /** The pending {@link SyncDO.#scheduleCheckpoint} save. */
   #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The alarm as last set by this instance (`null`: deleted; `undefined`: unknown). */
+  #alarmAt: number | null | undefined;
   #snapshot: OpenSnapshot | undefined;
-  #catalog: readonly RelationDescriptor[] | undefined;
+  /** One stub, so that calls reach the ReplicationDO in the order they were made. */
+  #replicationStub: ReturnType<Env['REPLICATION']['get']> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,18 +117,7 @@ export class SyncDO extends DurableObject<Env> {
     this.#verifier = this.#config.jwtSecret
       ? createHs256Verifier({ secret: this.#config.jwtSecret })
       : undefined;
-    ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.client} (client_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
-         acked_lsn TEXT NOT NULL, last_mutation_id TEXT NOT NULL)`,
-    );
-    ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.snapshot} (client_id TEXT PRIMARY KEY, snapshot_id TEXT NOT NULL,
-         fingerprint TEXT NOT NULL, xids TEXT NOT NULL, handoff_after_lsn TEXT NOT NULL)`,
-    );
-    ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.checkpoint} (client_id TEXT PRIMARY KEY,
-         connection_id TEXT NOT NULL, checkpoint TEXT NOT NULL)`,
-    );
+    this.#storage = new SyncStorage(ctx.storage.sql);
     const woken = ctx.getWebSockets().flatMap((ws) => attachmentOf(ws) ?? []);
     if (woken.length > 0) {
       console.log(`[sync ${woken[0]!.clientId}] SyncDO re-created with ${woken.length} hibernated socket(s)`);
@@ -106,34 +125,56 @@ export class SyncDO extends DurableObject<Env> {
   }
 
   #replication() {
-    return this.env.REPLICATION.get(this.env.REPLICATION.idFromName(REPLICATION_DO_NAME));
+    this.#replicationStub ??= this.env.REPLICATION.get(this.env.REPLICATION.idFromName(REPLICATION_DO_NAME));
+    return this.#replicationStub;
   }
 
   override async fetch(request: Request): Promise<Response> {
+    // The Worker only forwards GET upgrades that offer the subprotocol; anything else is refused here too.
+    if (request.method !== 'GET' || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+      return Response.json(
+        { error: { code: 'upgrade_required', message: 'connect with a WebSocket (GET with Upgrade)' } },
+        { status: 426 },
+      );
+    }
     const clientId = new URL(request.url).searchParams.get(SYNC_CLIENT_ID_PARAM) ?? '';
-    // A hibernated session of an earlier connection is restored first, so that it is replaced like any other.
+    // Hibernated sessions are restored first, so that a new connection meets them as they are.
     await this.#wake();
+    this.#clientId = clientId;
+    this.#limitPending();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    const connectionId = crypto.randomUUID();
-    server.serializeAttachment({ clientId, connectionId } satisfies SocketAttachment);
-    // One connection per client id: a newer one replaces the older (docs/protocol.md §2.1).
-    if (this.#session && this.#socket) {
-      this.#run(this.#session.handle({ type: 'replaced' }, Date.now()));
-    }
-    this.#clearCheckpoint();
-    this.#socket = server;
-    this.#clientId = clientId;
-    this.#connectionId = connectionId;
-    this.#session = createSyncSession(this.#sessionConfig(clientId));
-    this.#feed({ type: 'open' });
-    // The Worker only forwards upgrades that offer the subprotocol; select it.
+    const connection: Connection = {
+      id: crypto.randomUUID(),
+      socket: server,
+      session: createSyncSession(this.#sessionConfig(clientId)),
+      timerAt: undefined,
+      established: false,
+      stored: undefined,
+    };
+    server.serializeAttachment({ clientId, connectionId: connection.id } satisfies SocketAttachment);
+    this.#connections.set(server, connection);
+    this.#feed(connection, { type: 'open' });
     return new Response(null, {
       status: 101,
       webSocket: client,
       headers: { 'Sec-WebSocket-Protocol': SYNC_SUBPROTOCOL },
     });
+  }
+
+  /** Makes room for one more waiting connection: the oldest waiting ones beyond the bound are closed. */
+  #limitPending(): void {
+    const waiting = [...this.#connections.values()].filter((c) => !c.established);
+    for (const c of waiting.slice(0, Math.max(0, waiting.length - MAX_PENDING_CONNECTIONS + 1))) {
+      const error = new SyncError(
+        ErrorCode.OVERLOADED,
+        'too many connections of this client id are waiting for their handshake',
+        { retryAfterMs: PENDING_OVERFLOW_RETRY_AFTER_MS },
+      );
+      this.#feed(c, { type: 'failure', error });
+      this.#drop(c);
+    }
   }
 
   #sessionConfig(clientId: string): SessionConfig {
@@ -147,12 +188,10 @@ export class SyncDO extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: ArrayBuffer | string): Promise<void> {
     await this.#wake();
-    if (ws !== this.#socket || !this.#session) {
-      // A replaced connection, or one whose session ended: the client resumes from its acknowledged LSN.
-      closeQuietly(ws, closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
-      return;
-    }
-    this.#feed({ type: 'frame', data: message });
+    const c = this.#connections.get(ws);
+    // A connection whose session ended or was lost: the client resumes from its acknowledged LSN.
+    if (c === undefined) return sessionLost(ws);
+    this.#feed(c, { type: 'frame', data: message });
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -167,172 +206,225 @@ export class SyncDO extends DurableObject<Env> {
 
   async #onClose(ws: WebSocket): Promise<void> {
     await this.#wake();
-    if (ws !== this.#socket) return;
-    this.#feed({ type: 'closed' });
-    await this.#teardown();
-  }
-
-  /**
-   * Restores the session of a hibernated socket, if there is one and no session is in memory. Concurrent
-   * callers share one restore and continue in the order they called.
-   */
-  async #wake(): Promise<void> {
-    if (this.#session) return;
-    this.#waking ??= this.#restore().finally(() => {
-      this.#waking = undefined;
-    });
-    await this.#waking;
-  }
-
-  async #restore(): Promise<void> {
-    const row = this.ctx.storage.sql
-      .exec<{ connection_id: string; checkpoint: string }>(
-        `SELECT connection_id, checkpoint FROM ${SYNC_DO_TABLES.checkpoint}`,
-      )
-      .toArray()[0];
-    const sockets = this.ctx.getWebSockets();
-    const ws = row && sockets.find((s) => attachmentOf(s)?.connectionId === row.connection_id);
-    const checkpoint = ws && parseSessionCheckpoint(parseJson(row.checkpoint));
-    const lost = () => {
-      this.#clearCheckpoint();
-      for (const s of sockets)
-        closeQuietly(s, closeCodeForError(ErrorCode.UNAVAILABLE), 'session lost; reconnect');
-    };
-    if (!ws || !checkpoint) return lost();
-    try {
-      // A session waiting for the Hello needs neither yet (its handshake loads the catalog and subscribes).
-      const live = checkpoint.state === 'LIVE';
-      const catalog = live ? await this.#loadCatalog() : [];
-      if (live) await this.#replication().subscribe(checkpoint.clientId);
-      const session = restoreSyncSession(this.#sessionConfig(checkpoint.clientId), checkpoint, catalog);
-      // Nothing awaits from here on: the events that waited run next, in order, before any new one.
-      this.#socket = ws;
-      this.#clientId = checkpoint.clientId;
-      this.#connectionId = row.connection_id;
-      this.#stored = row.checkpoint;
-      this.#session = session;
-      console.log(`[sync ${checkpoint.clientId}] session restored from its checkpoint`);
-    } catch (error) {
-      console.error('restoring the session failed', error);
-      lost();
-    }
+    const c = this.#connections.get(ws);
+    if (c === undefined) return;
+    this.#feed(c, { type: 'closed' });
+    this.#drop(c);
   }
 
   override async alarm(): Promise<void> {
     await this.#wake();
-    this.#feed({ type: 'tick' });
+    // The alarm that fired is gone; #updateAlarm sets the next one from the sessions' timers.
+    this.#alarmAt = null;
+    const now = Date.now();
+    for (const c of [...this.#connections.values()]) {
+      if (c.timerAt !== undefined && c.timerAt <= now) this.#feed(c, { type: 'tick' });
+    }
+    this.#updateAlarm();
   }
 
   /**
-   * Called by the ReplicationDO when the log grew, with the new transactions (the fan-out). Returns false when no
-   * client is connected (the ReplicationDO then drops the subscription).
+   * Called by the ReplicationDO when the log grew, with the new transactions (the fan-out). Returns false when
+   * this client has no connection at all (the ReplicationDO then drops the subscription).
    */
   async notify(batch: RawLogBatch): Promise<boolean> {
     await this.#wake();
-    if (!this.#session || !this.#socket) return false;
-    this.#feed({ type: 'log-batch', batch: decodeLogBatch(batch) });
+    const c = this.#current;
+    if (c === undefined) return this.#connections.size > 0;
+    this.#feed(c, { type: 'log-batch', batch: decodeLogBatch(batch) });
     return true;
   }
 
-  async #teardown(): Promise<void> {
-    this.#session = undefined;
-    this.#socket = undefined;
-    this.#clearCheckpoint();
-    await this.#closeSnapshot();
-    // A newer connection may have taken over meanwhile (REPLACED): the alarm and the subscription are its own now.
-    if (this.#session !== undefined) return;
-    await this.ctx.storage.deleteAlarm();
-    if (this.#session !== undefined) return;
-    await this.#replication()
-      .unsubscribe(this.#clientId)
-      .catch(() => undefined);
+  /**
+   * Restores the sessions of hibernated sockets, once per instance. Concurrent callers share one restore and
+   * continue in the order they called.
+   */
+  async #wake(): Promise<void> {
+    if (this.#woken) return;
+    this.#waking ??= this.#restore()
+      .catch((error: unknown) => {
+        console.error('restoring sessions failed', error);
+        for (const ws of this.ctx.getWebSockets()) if (!this.#connections.has(ws)) sessionLost(ws);
+      })
+      .finally(() => {
+        this.#woken = true;
+        this.#waking = undefined;
+      });
+    await this.#waking;
   }
 
-  #feed(event: SessionEvent): void {
-    if (!this.#session) return;
-    this.#run(this.#session.handle(event, Date.now()));
+  async #restore(): Promise<void> {
+    const sockets = this.ctx.getWebSockets();
+    const stored = this.#storage.checkpoints();
+    const found = sockets.flatMap((ws) => {
+      const a = attachmentOf(ws);
+      const json = a && stored.get(a.connectionId);
+      const checkpoint = json === undefined ? undefined : parseSessionCheckpoint(parseJson(json));
+      if (a === undefined || json === undefined || checkpoint?.clientId !== a.clientId) {
+        sessionLost(ws);
+        return [];
+      }
+      return [{ ws, id: a.connectionId, json, checkpoint }];
+    });
+    // Only one connection can be established; a second LIVE checkpoint would be a bug: keep the first.
+    const live = found.filter((f) => f.checkpoint.state === 'LIVE');
+    for (const extra of live.slice(1)) sessionLost(extra.ws);
+    const kept = found.filter((f) => f.checkpoint.state !== 'LIVE' || f === live[0]);
+    for (const id of stored.keys()) {
+      if (!kept.some((k) => k.id === id)) this.#storage.deleteCheckpoint(id);
+    }
+    if (kept.length === 0) return;
+    const clientId = kept[0]!.checkpoint.clientId;
+    let catalog: readonly RelationDescriptor[] = [];
+    let liveLost = false;
+    if (live[0] !== undefined) {
+      // The descriptors come from the ReplicationDO's storage: a wake-up never waits for the database.
+      const attached = await this.#replication().attach(clientId);
+      if (attached.ok) catalog = attached.catalog;
+      else {
+        console.warn(`[sync ${clientId}] cannot restore the session: ${attached.reason}`);
+        liveLost = true;
+      }
+    }
+    // Nothing awaits from here on: the events that waited run next, in order, before any new one.
+    this.#clientId = clientId;
+    for (const k of kept) {
+      const established = k.checkpoint.state === 'LIVE';
+      if (established && liveLost) {
+        this.#storage.deleteCheckpoint(k.id);
+        sessionLost(k.ws);
+        continue;
+      }
+      const session = restoreSyncSession(this.#sessionConfig(clientId), k.checkpoint, catalog);
+      const c: Connection = {
+        id: k.id,
+        socket: k.ws,
+        session,
+        timerAt: k.checkpoint.timerAt ?? undefined,
+        established,
+        stored: k.json,
+      };
+      this.#connections.set(k.ws, c);
+      if (established) this.#current = c;
+      console.log(`[sync ${clientId}] session restored from its checkpoint`);
+    }
+  }
+
+  #feed(c: Connection, event: SessionEvent): void {
+    if (!this.#connections.has(c.socket) && event.type !== 'closed') return;
+    const effects = c.session.handle(event, Date.now());
+    if (!c.established && ESTABLISHED.has(c.session.state)) this.#establish(c);
+    this.#run(c, effects);
     this.#scheduleCheckpoint();
   }
 
   /**
-   * Saves the checkpoint once the session has been left alone for CHECKPOINT_DELAY_MS, not after every event: a
-   * storage write holds back the frames sent in the same event until it is durable (output gate), and writing on
-   * every notify, Credit and Ack multiplied the latency of busy objects. This is safe because workerd evicts a
+   * `c`'s Hello was accepted — authenticated, and the client id bound to this user (§4.2 checks 5–6): it becomes
+   * the established connection, and the one before it is closed with REPLACED, before `c`'s Welcome goes out.
+   */
+  #establish(c: Connection): void {
+    const previous = this.#current;
+    c.established = true;
+    this.#current = c;
+    if (previous !== undefined && previous !== c) this.#feed(previous, { type: 'replaced' });
+  }
+
+  /** Forgets a connection whose session ended; what it held goes with it, never what another one holds. */
+  #drop(c: Connection): void {
+    if (!this.#connections.delete(c.socket)) return;
+    if (c.stored !== undefined) this.#storage.deleteCheckpoint(c.id);
+    if (this.#current === c) this.#current = undefined;
+    if (this.#snapshot?.owner === c) void this.#closeSnapshot();
+    this.#updateAlarm();
+  }
+
+  /** Sets the alarm to the earliest timer of any connection. */
+  #updateAlarm(): void {
+    let at: number | null = null;
+    for (const c of this.#connections.values()) {
+      if (c.timerAt !== undefined && (at === null || c.timerAt < at)) at = c.timerAt;
+    }
+    if (at === this.#alarmAt) return;
+    this.#alarmAt = at;
+    if (at === null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Saves the checkpoints once the sessions have been left alone for CHECKPOINT_DELAY_MS, not after every event:
+   * a storage write holds back the frames sent in the same event until it is durable (output gate), and writing
+   * on every notify, Credit and Ack multiplied the latency of busy objects. This is safe because workerd evicts a
    * hibernatable object only after ~10 s without events and never while a timer is pending: a session can only
-   * hibernate after its last save, so the stored checkpoint is its state then (or absent).
+   * hibernate after its last save, so a stored checkpoint is its state then (or absent).
    */
   #scheduleCheckpoint(): void {
     if (this.#checkpointTimer !== undefined) clearTimeout(this.#checkpointTimer);
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = undefined;
-      this.#saveCheckpoint();
+      this.#saveCheckpoints();
     }, CHECKPOINT_DELAY_MS);
   }
 
   /**
-   * Stores the session's checkpoint, or deletes the stored one when the session has none: a checkpoint older
+   * Stores each session's checkpoint, or deletes the stored one when the session has none: a checkpoint older
    * than the session's state would send frames again. Writes only what changed.
    */
-  #saveCheckpoint(): void {
-    const checkpoint = this.#session?.checkpoint();
-    const json = checkpoint === undefined ? undefined : JSON.stringify(checkpoint);
-    if (json === this.#stored) return;
-    if (json === undefined) {
-      this.#clearCheckpoint();
-      return;
+  #saveCheckpoints(): void {
+    for (const c of this.#connections.values()) {
+      const checkpoint = c.session.checkpoint();
+      const json = checkpoint === undefined ? undefined : JSON.stringify(checkpoint);
+      if (json === c.stored) continue;
+      if (json === undefined) this.#storage.deleteCheckpoint(c.id);
+      else this.#storage.saveCheckpoint(c.id, json);
+      c.stored = json;
     }
-    this.ctx.storage.sql.exec(
-      `INSERT OR REPLACE INTO ${SYNC_DO_TABLES.checkpoint} (client_id, connection_id, checkpoint) VALUES (?, ?, ?)`,
-      this.#clientId,
-      this.#connectionId,
-      json,
-    );
-    this.#stored = json;
   }
 
-  #clearCheckpoint(): void {
-    this.ctx.storage.sql.exec(`DELETE FROM ${SYNC_DO_TABLES.checkpoint}`);
-    this.#stored = undefined;
-  }
-
-  #run(effects: readonly SessionEffect[]): void {
+  #run(c: Connection, effects: readonly SessionEffect[]): void {
     for (const effect of effects) {
       try {
-        this.#apply(effect);
+        this.#apply(c, effect);
       } catch (error) {
-        console.error('effect failed', effect.type, error);
-        this.#feed({ type: 'failure', error: SyncError.from(error) });
+        this.#feed(c, { type: 'failure', error: this.#clientError(error, `effect ${effect.type}`) });
       }
     }
   }
 
-  /** Runs an async effect and feeds its result (or failure) back in. */
-  #async(work: () => Promise<SessionEvent | undefined>): void {
-    const session = this.#session;
+  /** Runs an async effect and feeds its result (or failure) back into the connection's session. */
+  #async(c: Connection, work: () => Promise<SessionEvent | undefined>): void {
     this.ctx.waitUntil(
       work().then(
         (event) => {
-          if (event && session === this.#session) this.#feed(event);
+          if (event) this.#feed(c, event);
         },
-        (error: unknown) => {
-          console.error(error);
-          if (session === this.#session) this.#feed({ type: 'failure', error: SyncError.from(error) });
-        },
+        (error: unknown) => this.#feed(c, { type: 'failure', error: this.#clientError(error, 'effect') }),
       ),
     );
   }
 
-  #apply(effect: SessionEffect): void {
+  /** The error to send for a failure of the server's own work; the original is logged, never sent. */
+  #clientError(error: unknown, what: string): SyncError {
+    const ref = crypto.randomUUID().slice(0, 8);
+    const out = clientFacingError(error, ref);
+    if (out.log) console.error(`[sync ${this.#clientId}] ${what} failed (ref ${ref})`, error);
+    return out.error;
+  }
+
+  #apply(c: Connection, effect: SessionEffect): void {
     switch (effect.type) {
       case 'send':
-        this.#socket?.send(effect.bytes);
+        try {
+          c.socket.send(effect.bytes);
+        } catch {
+          // The socket closed meanwhile: its close event ends the session.
+        }
         return;
       case 'close':
-        this.#socket?.close(effect.code, effect.reason);
-        void this.#teardown();
+        closeQuietly(c.socket, effect.code, effect.reason);
+        this.#drop(c);
         return;
       case 'verify-token':
-        this.#async(async () => {
+        this.#async(c, async () => {
           if (!this.#verifier) {
             return {
               type: 'token-rejected',
@@ -350,45 +442,43 @@ export class SyncDO extends DurableObject<Env> {
         });
         return;
       case 'load-client':
-        this.#async(async () => {
-          const replication = this.#replication();
-          const [positions, catalog] = await Promise.all([replication.positions(), this.#loadCatalog()]);
-          await replication.subscribe(this.#clientId);
-          return { type: 'client-loaded', record: this.#readRecord(effect.clientId), ...positions, catalog };
+        this.#async(c, async () => {
+          const attached = await this.#replication().attach(effect.clientId);
+          if (!attached.ok) {
+            throw new SyncError(ErrorCode.UNAVAILABLE, `the server is not ready: ${attached.reason}`, {
+              retryAfterMs: NOT_READY_RETRY_AFTER_MS,
+            });
+          }
+          const { head, floor, catalog } = attached;
+          return {
+            type: 'client-loaded',
+            record: this.#storage.record(effect.clientId),
+            head,
+            floor,
+            catalog,
+          };
         });
         return;
       case 'bind-client':
-        this.ctx.storage.sql.exec(
-          `INSERT OR IGNORE INTO ${SYNC_DO_TABLES.client} (client_id, user_id, acked_lsn, last_mutation_id) VALUES (?, ?, '0', '0')`,
-          effect.clientId,
-          effect.userId,
-        );
+        this.#storage.bind(effect.clientId, effect.userId);
         return;
       case 'persist-ack':
-        this.ctx.storage.sql.exec(
-          `UPDATE ${SYNC_DO_TABLES.client} SET acked_lsn = ? WHERE client_id = ?`,
-          effect.lsn.toString(),
-          effect.clientId,
-        );
-        this.#async(async () => {
+        this.#storage.setAckedLsn(effect.clientId, effect.lsn);
+        this.#async(c, async () => {
           await this.ctx.storage.sync();
           return { type: 'ack-persisted', lsn: effect.lsn };
         });
         return;
       case 'persist-mutation-id':
-        this.ctx.storage.sql.exec(
-          `UPDATE ${SYNC_DO_TABLES.client} SET last_mutation_id = ? WHERE client_id = ?`,
-          effect.lastMutationId.toString(),
-          effect.clientId,
-        );
+        this.#storage.setLastMutationId(effect.clientId, effect.lastMutationId);
         return;
       case 'start-snapshot':
-        this.#async(() => this.#startSnapshot(effect));
+        this.#async(c, () => this.#startSnapshot(c, effect));
         return;
       case 'read-snapshot-rows':
-        this.#async(async () => {
+        this.#async(c, async () => {
           const snap = this.#snapshot;
-          if (!snap || snap.id !== effect.snapshotId)
+          if (!snap || snap.owner !== c || snap.id !== effect.snapshotId)
             throw new Error(`snapshot ${effect.snapshotId} is not open`);
           const chunk = await snap.reader.readChunk(
             { schema: effect.table.schema, name: effect.table.name, primaryKey: effect.keyColumns },
@@ -405,77 +495,50 @@ export class SyncDO extends DurableObject<Env> {
         });
         return;
       case 'end-snapshot':
-        this.#async(async () => {
-          await this.#closeSnapshot();
+        this.#async(c, async () => {
+          if (this.#snapshot?.owner === c) await this.#closeSnapshot();
           return undefined;
         });
         return;
       case 'read-log':
-        this.#async(async () => {
+        this.#async(c, async () => {
           const raw = await this.#replication().readLog(effect.afterLsn, effect.limit, effect.continueAt);
           return { type: 'log-batch', batch: decodeLogBatch(raw, effect.requestId) };
         });
         return;
       case 'fetch-rows':
-        this.#async(async () => ({
-          type: 'rows-fetched',
-          requestId: effect.requestId,
-          rows: await this.#fetchRows(effect.table, effect.columns, effect.keyColumns, effect.keys),
-        }));
+        this.#async(c, async () => {
+          const client = await this.#db();
+          try {
+            const rows = await fetchRowsByKey(
+              client,
+              effect.table,
+              effect.columns,
+              effect.keyColumns,
+              effect.keys,
+            );
+            return { type: 'rows-fetched', requestId: effect.requestId, rows };
+          } finally {
+            await client.end();
+          }
+        });
         return;
       case 'set-timer':
-        if (effect.at === undefined) void this.ctx.storage.deleteAlarm();
-        else void this.ctx.storage.setAlarm(effect.at);
+        c.timerAt = effect.at;
+        this.#updateAlarm();
         return;
       case 'log':
         (effect.level === 'warn' ? console.warn : console.log)(`[sync ${this.#clientId}] ${effect.message}`);
         return;
+      default:
+        effect satisfies never;
     }
-  }
-
-  #readRecord(clientId: string): ClientRecord | undefined {
-    const row = this.ctx.storage.sql
-      .exec<{ user_id: string; acked_lsn: string; last_mutation_id: string }>(
-        `SELECT user_id, acked_lsn, last_mutation_id FROM ${SYNC_DO_TABLES.client} WHERE client_id = ?`,
-        clientId,
-      )
-      .toArray()[0];
-    return row
-      ? { userId: row.user_id, ackedLsn: BigInt(row.acked_lsn), lastMutationId: BigInt(row.last_mutation_id) }
-      : undefined;
   }
 
   async #db(): Promise<SqlClient> {
     const url = this.#config.databaseUrl;
     if (!url) throw new SyncError(ErrorCode.UNAVAILABLE, 'the server has no database configured');
     return openSqlClient(url, this.#config.driver);
-  }
-
-  async #loadCatalog(): Promise<readonly RelationDescriptor[]> {
-    if (this.#catalog) return this.#catalog;
-    const client = await this.#db();
-    try {
-      const { relations } = await readRelations(
-        client,
-        this.#config.scope.tables.map((t) => splitQualifiedName(t.table)),
-      );
-      this.#catalog = relations.map((r) => ({
-        relationOid: r.relationOid,
-        schema: r.schema,
-        name: r.name,
-        columns: r.columns.map((c) => c.descriptor),
-        primaryKey: r.primaryKey,
-        foreignKeys: r.foreignKeys.map((fk) => ({
-          columns: fk.columns,
-          referencedSchema: fk.referenced.schema,
-          referencedTable: fk.referenced.name,
-          referencedColumns: fk.referencedColumns,
-        })),
-      }));
-      return this.#catalog;
-    } finally {
-      await client.end();
-    }
   }
 
   /**
@@ -485,7 +548,10 @@ export class SyncDO extends DurableObject<Env> {
    * replays everything the original missed (see the `snapshot-started` event). This works across a restart of
    * workerd, since the record is durable.
    */
-  async #startSnapshot(effect: Extract<SessionEffect, { type: 'start-snapshot' }>): Promise<SessionEvent> {
+  async #startSnapshot(
+    c: Connection,
+    effect: Extract<SessionEffect, { type: 'start-snapshot' }>,
+  ): Promise<SessionEvent> {
     await this.#closeSnapshot();
     const client = await this.#db();
     try {
@@ -504,17 +570,16 @@ export class SyncDO extends DurableObject<Env> {
       const handoffAfterLsn =
         resumable?.handoffAfterLsn ?? (await this.#replication().replayStart(xids.xmin));
       if (!resumable) {
-        this.ctx.storage.sql.exec(
-          `INSERT OR REPLACE INTO ${SYNC_DO_TABLES.snapshot} (client_id, snapshot_id, fingerprint, xids, handoff_after_lsn)
-           VALUES (?, ?, ?, ?, ?)`,
-          this.#clientId,
-          id,
-          effect.fingerprint,
-          JSON.stringify(xids),
-          handoffAfterLsn.toString(),
-        );
+        this.#storage.saveSnapshot(this.#clientId, {
+          snapshotId: id,
+          fingerprint: effect.fingerprint,
+          xids,
+          handoffAfterLsn,
+        });
       }
-      this.#snapshot = { id, client, reader };
+      // The connection may have ended while the snapshot opened: then nobody reads it.
+      if (!this.#connections.has(c.socket)) throw new Error('the connection closed');
+      this.#snapshot = { owner: c, id, client, reader };
       return {
         type: 'snapshot-started',
         snapshotId: id,
@@ -528,28 +593,17 @@ export class SyncDO extends DurableObject<Env> {
       };
     } catch (error) {
       await client.end().catch(() => undefined);
-      this.#snapshot = undefined;
       throw error;
     }
   }
 
   /** The stored snapshot `snapshotId` of this client, when it can still be continued under `fingerprint`. */
-  async #resumable(
-    snapshotId: string,
-    fingerprint: string,
-  ): Promise<{ snapshotId: string; xids: XidSnapshot; handoffAfterLsn: bigint } | undefined> {
-    const row = this.ctx.storage.sql
-      .exec<{ snapshot_id: string; fingerprint: string; xids: string; handoff_after_lsn: string }>(
-        `SELECT snapshot_id, fingerprint, xids, handoff_after_lsn FROM ${SYNC_DO_TABLES.snapshot} WHERE client_id = ?`,
-        this.#clientId,
-      )
-      .toArray()[0];
-    if (!row || row.snapshot_id !== snapshotId || row.fingerprint !== fingerprint) return undefined;
-    const handoffAfterLsn = BigInt(row.handoff_after_lsn);
+  async #resumable(snapshotId: string, fingerprint: string): Promise<SnapshotRecord | undefined> {
+    const record = this.#storage.snapshot(this.#clientId);
+    if (!record || record.snapshotId !== snapshotId || record.fingerprint !== fingerprint) return undefined;
     // The handoff must replay from where the original snapshot's began: the log must still hold it.
     const { floor } = await this.#replication().positions();
-    if (floor > handoffAfterLsn) return undefined;
-    return { snapshotId, xids: JSON.parse(row.xids) as XidSnapshot, handoffAfterLsn };
+    return floor > record.handoffAfterLsn ? undefined : record;
   }
 
   async #closeSnapshot(): Promise<void> {
@@ -558,31 +612,6 @@ export class SyncDO extends DurableObject<Env> {
     if (!snap) return;
     await snap.reader.close().catch(() => undefined);
     await snap.client.end().catch(() => undefined);
-  }
-
-  async #fetchRows(
-    table: { schema: string; name: string },
-    columns: readonly string[],
-    keyColumns: readonly string[],
-    keys: readonly Tuple[],
-  ): Promise<(Tuple | undefined)[]> {
-    const client = await this.#db();
-    try {
-      const select = columns.map(quoteIdent).join(', ');
-      // Untyped parameters take the key column's type, so the text goes through its input function.
-      const where = keyColumns.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(' AND ');
-      const out: (Tuple | undefined)[] = [];
-      for (const key of keys) {
-        const { rows } = await client.queryArrays(
-          `SELECT ${select} FROM ${quoteTable(table)} WHERE ${where}`,
-          [...key],
-        );
-        out.push(rows[0]);
-      }
-      return out;
-    } finally {
-      await client.end();
-    }
   }
 }
 

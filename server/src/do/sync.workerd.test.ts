@@ -226,20 +226,6 @@ describe('sync in workerd', () => {
     second.close();
   });
 
-  it('keeps the Hello timeout of a connection that replaced another (the old teardown leaves its alarm alone)', async () => {
-    const first = await connect('alice-replace-2', ALICE);
-    await first.waitFor(is('snapshotEnd'), 20_000);
-    const silent = await connectProtocolClient(worker.url, {
-      clientId: 'alice-replace-2',
-      token: '',
-      sendHello: false,
-    });
-    open.push(silent);
-    expect((await first.closed).code).toBe(4018);
-    const error = await silent.waitFor(is('error'), 20_000);
-    expect(error.message.case === 'error' && error.message.value.code).toBe(ErrorCode.HEARTBEAT_TIMEOUT);
-  }, 30_000);
-
   it('reports replication in /health', async () => {
     const body = (await (await fetch(`${worker.url}/health`)).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ status: 'ok', replication: { status: 'ok' } });

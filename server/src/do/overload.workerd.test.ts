@@ -1,0 +1,150 @@
+/**
+ * A database with no connection to spare (docs/protocol.md §9.2 OVERLOADED), in real workerd against real
+ * Postgres: the Worker's role may hold only the ReplicationDO's connection (CONNECTION LIMIT 1), as when a server
+ * with ~1 000 clients exhausts `max_connections`. A new client's initial sync — the one thing that needs its
+ * own connection — is answered OVERLOADED with `retry_after_ms` and without Postgres' text; a resuming client's
+ * Hello and a hibernated LIVE session's wake-up need no database connection at all, so they keep working.
+ */
+import { ErrorCode, type ServerMessage } from '@vibestack/proto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatPostgresUrl, parsePostgresUrl } from '../node/connection-info.ts';
+import { createTestDatabase, type TestDatabase } from '../node/test-database.ts';
+import { startWranglerDev, type WranglerDev } from '../node/wrangler-dev.ts';
+import { createItemsTable, ITEMS_SCOPES } from '../testing/items-writer.ts';
+import { connectProtocolClient, type ProtocolClient } from '../testing/protocol-client.ts';
+
+const ROLE = `vs_limited_${process.pid}`;
+let db: TestDatabase;
+let sql: pg.Client;
+let worker: WranglerDev;
+const clients: ProtocolClient[] = [];
+const lines: string[] = [];
+
+const is = (kase: ServerMessage['message']['case']) => (m: ServerMessage) => m.message.case === kase;
+
+async function token(sub: string): Promise<string> {
+  return ((await (await fetch(`${worker.url}/dev/token?sub=${sub}`)).json()) as { token: string }).token;
+}
+
+async function connect(clientId: string, resumeLsn?: bigint): Promise<ProtocolClient> {
+  const c = await connectProtocolClient(worker.url, {
+    clientId,
+    token: await token('u1'),
+    answerPings: true,
+    autoAck: true,
+    ...(resumeLsn === undefined ? {} : { resumeLsn }),
+  });
+  clients.push(c);
+  return c;
+}
+
+async function insertAndSee(c: ProtocolClient, id: number): Promise<void> {
+  const from = c.frames.length;
+  await sql.query("INSERT INTO items VALUES ($1, 0, 'x')", [id]);
+  await c.waitFor(
+    (m) =>
+      m.message.case === 'transaction' &&
+      m.message.value.changes.some(
+        (ch) => ch.kind.case === 'insert' && ch.kind.value.newRow?.values[0]?.kind.value === BigInt(id),
+      ),
+    10_000,
+    from,
+  );
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  await createItemsTable(sql, 20);
+  // A role that may replicate and owns the synced table (to publish it), but is no superuser: its connection
+  // limit applies.
+  await sql.query(`CREATE ROLE ${ROLE} LOGIN REPLICATION PASSWORD 'limited' CONNECTION LIMIT 4`);
+  await sql.query(`GRANT CREATE ON DATABASE ${sql.escapeIdentifier(db.database)} TO ${ROLE}`);
+  await sql.query(`ALTER TABLE items OWNER TO ${ROLE}`);
+  const info = parsePostgresUrl(db.url);
+  const url = formatPostgresUrl({ ...info, user: ROLE, password: 'limited' });
+  worker = await startWranglerDev({
+    vars: {
+      DATABASE_URL: url,
+      JWT_SECRET: 'overload-secret-of-at-least-32-bytes!!',
+      VIBESTACK_DEV: '1',
+      SYNC_SCOPES: ITEMS_SCOPES,
+    },
+    log: (line) => lines.push(line),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  for (const c of clients) c.terminate();
+  await worker?.stop();
+  await sql?.query(`ALTER TABLE items OWNER TO CURRENT_USER`).catch(() => undefined);
+  await sql?.end();
+  await db?.drop();
+  const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/postgres') });
+  await admin.connect().catch(() => undefined);
+  await admin.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
+  await admin.end().catch(() => undefined);
+}, 60_000);
+
+describe('with no database connection to spare', () => {
+  let synced: ProtocolClient;
+  let resumeLsn: bigint;
+
+  it('a first client syncs while the limit allows it', async () => {
+    synced = await connect('limited-1');
+    await synced.waitFor(is('snapshotEnd'), 20_000);
+    await insertAndSee(synced, 1_000);
+    resumeLsn = synced.ackedLsn();
+    // From now on the role holds only the ReplicationDO's connection.
+    await sql.query(`ALTER ROLE ${ROLE} CONNECTION LIMIT 1`);
+  }, 60_000);
+
+  it('answers a new initial sync with OVERLOADED and retry_after_ms, never with Postgres text', async () => {
+    const fresh = await connect('limited-new');
+    const closed = await fresh.closed;
+    expect(closed.code).toBe(4000 + ErrorCode.OVERLOADED);
+    const error = fresh.frames.find((f) => f.message.message.case === 'error')?.message.message;
+    expect(error?.case === 'error' && error.value.code).toBe(ErrorCode.OVERLOADED);
+    expect(error?.case === 'error' && error.value.retryAfterMs).toBeGreaterThan(0);
+    const text = error?.case === 'error' ? error.value.message : '';
+    expect(text).not.toMatch(/too many|connections|role|vs_limited|postgres/i);
+    expect(text).toMatch(/ref [0-9a-f]{8}/);
+    // The operator's log has the original, under the same reference.
+    const ref = /ref ([0-9a-f]{8})/.exec(text)![1]!;
+    // (Through wrangler's stdout, which may trail the socket.)
+    for (let i = 0; i < 100 && !lines.some((l) => l.includes(ref)); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(lines.filter((l) => l.includes(ref))).toContainEqual(expect.stringMatching(/limited-new/));
+  }, 30_000);
+
+  it('lets a client resume (Hello, catch-up, live) without a database connection', async () => {
+    synced.close();
+    await synced.closed;
+    await sql.query("INSERT INTO items VALUES (1001, 0, 'while away')");
+    const again = await connect('limited-1', resumeLsn);
+    const welcome = await again.waitFor(is('welcome'), 10_000);
+    expect(welcome.message.case).toBe('welcome');
+    await again.waitFor((m) => m.message.case === 'progress' && m.message.value.caughtUp, 10_000);
+    await insertAndSee(again, 1_002);
+    synced = again;
+  }, 30_000);
+
+  it('restores a hibernated LIVE session without a database connection', async () => {
+    // Idle past workerd's eviction of the SyncDO (~10 s without events) until the heartbeat alarm (15 s after
+    // the last frame sent) re-creates it: the restore needs the session's descriptors, which come from the
+    // ReplicationDO's storage. Something else may wake the object earlier (anything that moves the WAL notifies
+    // it), so this waits for up to three pings.
+    const restored = () =>
+      lines.some((l) => l.includes('[sync limited-1] session restored from its checkpoint'));
+    for (let ping = 0; ping < 3 && !restored(); ping++) {
+      await synced.waitFor(is('ping'), 40_000, synced.frames.length);
+      // The log line travels through wrangler's stdout and may trail the frame.
+      for (let i = 0; i < 40 && !restored(); i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(restored()).toBe(true);
+    await insertAndSee(synced, 1_003);
+    expect(synced.frames.filter((f) => f.message.message.case === 'error')).toEqual([]);
+  }, 130_000);
+});
