@@ -18,6 +18,7 @@
 
 import { DurableObject } from 'cloudflare:workers';
 import { closeCodeForError, ErrorCode, SYNC_SUBPROTOCOL, SyncError } from '@vibestack/proto';
+import { createTokenVerifier } from '../auth/create-token-verifier.ts';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
 import {
   CHECKPOINT_DELAY_MS,
@@ -25,7 +26,7 @@ import {
   SYNC_CLIENT_ID_PARAM,
   SYNC_DO_TABLES,
 } from '../constants.ts';
-import { createHs256Verifier, type TokenVerifier } from '../core/auth/index.ts';
+import type { TokenVerifier } from '../core/auth/index.ts';
 import type { Tuple } from '../core/change.ts';
 import { splitQualifiedName } from '../core/scope/scope-config.ts';
 import type {
@@ -84,9 +85,7 @@ export class SyncDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#config = loadServerConfig(env);
-    this.#verifier = this.#config.jwtSecret
-      ? createHs256Verifier({ secret: this.#config.jwtSecret })
-      : undefined;
+    this.#verifier = createTokenVerifier(this.#config);
     ctx.storage.sql.exec(
       `CREATE TABLE IF NOT EXISTS ${SYNC_DO_TABLES.client} (client_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
          acked_lsn TEXT NOT NULL, last_mutation_id TEXT NOT NULL)`,
