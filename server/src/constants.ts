@@ -39,6 +39,9 @@ export const HEALTH_DB_TIMEOUT_MS = 2_000;
 /** The `code` of the JSON body returned for unknown routes. */
 export const NOT_FOUND_CODE = 'not_found';
 
+/** The `code` of the JSON body returned for a request with a missing or malformed parameter. */
+export const BAD_REQUEST_CODE = 'bad_request';
+
 /** The `code` of the JSON body returned when a handler throws. */
 export const INTERNAL_ERROR_CODE = 'internal';
 
