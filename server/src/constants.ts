@@ -39,6 +39,9 @@ export const HEALTH_DB_TIMEOUT_MS = 2_000;
 /** The `code` of the JSON body returned for unknown routes. */
 export const NOT_FOUND_CODE = 'not_found';
 
+/** The `code` of the JSON body returned for a request with a missing or malformed parameter. */
+export const BAD_REQUEST_CODE = 'bad_request';
+
 /** The `code` of the JSON body returned when a handler throws. */
 export const INTERNAL_ERROR_CODE = 'internal';
 
@@ -221,6 +224,34 @@ export { SYNC_CLIENT_ID_PARAM } from '@vibestack/proto';
 
 /** Dev-only route minting tokens for the demo users (served only with VIBESTACK_DEV=1). */
 export const DEV_TOKEN_ROUTE = '/dev/token';
+
+/** Query parameters of {@link DEV_TOKEN_ROUTE}: the user id, and the token's lifetime in whole seconds. */
+export const DEV_TOKEN_PARAMS = { sub: 'sub', ttl: 'ttl' } as const;
+
+/** Lifetime of a dev token without `ttl`, in seconds (one day). */
+export const DEV_TOKEN_DEFAULT_TTL_SECONDS = 24 * 3600;
+
+/** The shortest `ttl` of a dev token, in seconds. */
+export const DEV_TOKEN_MIN_TTL_SECONDS = 1;
+
+/** The longest `ttl` of a dev token, in seconds (30 days). */
+export const DEV_TOKEN_MAX_TTL_SECONDS = 30 * 24 * 3600;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The shortest `JWT_SECRET` accepted outside dev mode, in bytes (the output size of SHA-256, RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_BYTES = 32;
+
+/** Host names a `JWKS_URL` may reach over plain `http:` (a local identity provider, tests). */
+export const LOOPBACK_HOSTNAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** The most one request for the JWKS may take, connect included, in milliseconds. */
+export const JWKS_FETCH_TIMEOUT_MS = 5_000;
+
+/** The largest JWKS document accepted, in bytes (a provider's set holds a few keys of under 1 KiB each). */
+export const JWKS_MAX_BYTES = 256 * 1024;
 
 /** File (under the local state directory) holding the dev-only JWT secret `npm start` passes to the Worker. */
 export const DEV_JWT_SECRET_FILE = 'dev-jwt-secret';

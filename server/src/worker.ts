@@ -2,6 +2,8 @@ import { CLIENT_ID_PATTERN, SYNC_PATH, SYNC_SUBPROTOCOL } from '@vibestack/proto
 import { Hono } from 'hono';
 import { loadServerConfig } from './config/server-config.ts';
 import {
+  BAD_REQUEST_CODE,
+  DEV_TOKEN_PARAMS,
   DEV_TOKEN_ROUTE,
   HEADERS,
   HEALTH_DEGRADED_HTTP_STATUS,
@@ -13,6 +15,7 @@ import {
   SYNC_CLIENT_ID_PARAM,
 } from './constants.ts';
 import { signJwtHs256 } from './core/auth/jwt.ts';
+import { devTokenClaims, parseDevTokenTtl } from './dev/dev-token.ts';
 import type { AppEnv } from './env.ts';
 import { createHealthReport } from './health/health-report.ts';
 
@@ -22,7 +25,8 @@ import { createHealthReport } from './health/health-report.ts';
  * - `GET /health` — liveness, database reachability and replication status (`HealthReport`); 200 when ok,
  *   503 when degraded.
  * - `GET /v1/sync?client_id=…` — the sync WebSocket (docs/protocol.md), served by the SyncDO of that client id.
- * - `GET /dev/token?sub=…` — dev only (`VIBESTACK_DEV=1`): a token for a user, for demos and tests.
+ * - `GET /dev/token?sub=…&ttl=…` — dev only (`VIBESTACK_DEV=1`): an HS256 token for a user, for demos and tests;
+ *   `ttl` in whole seconds, 1 s – 30 days (default a day), anything else is a 400.
  * - anything else — 404 with a JSON body; an unexpected error is a 500 with a JSON body (no internals).
  */
 export const app = new Hono<AppEnv>();
@@ -72,13 +76,14 @@ app.all(SYNC_PATH, (c) => {
 app.get(DEV_TOKEN_ROUTE, async (c) => {
   const config = loadServerConfig(c.env);
   if (!config.dev || !config.jwtSecret) return c.notFound();
-  const sub = c.req.query('sub');
-  if (!sub) return c.json({ error: { code: 'bad_request', message: 'sub is required' } }, 400);
-  const ttl = Number(c.req.query('ttl') ?? 24 * 3600);
+  const sub = c.req.query(DEV_TOKEN_PARAMS.sub);
+  if (!sub) return c.json({ error: { code: BAD_REQUEST_CODE, message: 'sub is required' } }, 400);
+  const ttl = parseDevTokenTtl(c.req.query(DEV_TOKEN_PARAMS.ttl));
+  if (!ttl.ok) return c.json({ error: { code: BAD_REQUEST_CODE, message: ttl.message } }, 400);
   const now = Math.floor(Date.now() / 1000);
-  const token = await signJwtHs256({ sub, iat: now, exp: now + ttl }, config.jwtSecret);
+  const token = await signJwtHs256(devTokenClaims(sub, now, ttl.seconds, config), config.jwtSecret);
   c.header(HEADERS.cacheControl, HEADERS.noStore);
-  return c.json({ token, sub, expiresAt: new Date((now + ttl) * 1000).toISOString() });
+  return c.json({ token, sub, expiresAt: new Date((now + ttl.seconds) * 1000).toISOString() });
 });
 
 app.notFound((c) =>

@@ -21,8 +21,15 @@ export interface ConfigEnv {
   /** Neon driver: `password` (default) pipelines startup and a cleartext password; `false` waits for each
    * step, as Postgres with SCRAM or trust authentication needs. */
   readonly NEON_PIPELINE_CONNECT?: string;
-  /** HS256 secret that client tokens are signed with. */
+  /** HS256 secret that client tokens are signed with: at least 32 bytes (UTF-8) unless `VIBESTACK_DEV=1`. */
   readonly JWT_SECRET?: string;
+  /** URL of the identity provider's JSON Web Key Set (`https://…/.well-known/jwks.json`): RS256, ES256 and EdDSA
+   * tokens are verified with its keys, picked by `kid`. `https:`, or `http:` to a loopback host only. */
+  readonly JWKS_URL?: string;
+  /** When set, every token's `iss` must equal it. */
+  readonly JWT_ISSUER?: string;
+  /** When set, every token's `aud` must be (or contain) it. */
+  readonly JWT_AUDIENCE?: string;
   /** `1` serves dev-only routes (`/dev/token`). Set by `npm start`; never in production. */
   readonly VIBESTACK_DEV?: string;
   /** JSON array of table scopes (see `TableScope`); default: the demo scopes. */

@@ -50,4 +50,47 @@ describe('loadServerConfig', () => {
     );
     expect(() => loadServerConfig({ DB_DRIVER: 'mysql' })).toThrow(/DB_DRIVER/);
   });
+
+  it('refuses a JWT_SECRET under 32 bytes outside dev, naming JWT_SECRET and never the value', () => {
+    const short = 'a-secret-of-31-bytes-0123456789';
+    expect(new TextEncoder().encode(short).length).toBe(31);
+    let message = '';
+    try {
+      loadServerConfig({ JWT_SECRET: short });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^JWT_SECRET is 31 bytes long; it must be at least 32 bytes/);
+    expect(message).not.toContain(short);
+    // Bytes, not characters: 16 two-byte characters are 32 bytes.
+    expect(loadServerConfig({ JWT_SECRET: 'é'.repeat(16) }).jwtSecret).toBe('é'.repeat(16));
+    expect(loadServerConfig({ JWT_SECRET: `${short}!` }).jwtSecret).toBe(`${short}!`);
+    // Dev mode (VIBESTACK_DEV=1) takes any secret; unset or empty means none.
+    expect(loadServerConfig({ JWT_SECRET: 'dev', VIBESTACK_DEV: '1' }).jwtSecret).toBe('dev');
+    expect(loadServerConfig({ JWT_SECRET: '' }).jwtSecret).toBeUndefined();
+    expect(loadServerConfig({}).jwtSecret).toBeUndefined();
+  });
+
+  it('reads JWKS_URL (https:, or http: to a loopback host), JWT_ISSUER and JWT_AUDIENCE', () => {
+    const config = loadServerConfig({
+      JWKS_URL: 'https://example.auth0.com/.well-known/jwks.json',
+      JWT_ISSUER: 'https://example.auth0.com/',
+      JWT_AUDIENCE: 'vibestack',
+    });
+    expect(config).toMatchObject({
+      jwksUrl: 'https://example.auth0.com/.well-known/jwks.json',
+      jwtIssuer: 'https://example.auth0.com/',
+      jwtAudience: 'vibestack',
+    });
+    for (const local of ['http://127.0.0.1:9999/jwks', 'http://localhost/jwks', 'http://[::1]:80/jwks']) {
+      expect(loadServerConfig({ JWKS_URL: local }).jwksUrl).toBe(new URL(local).href);
+    }
+    expect(loadServerConfig({ JWKS_URL: '', JWT_ISSUER: '' })).toMatchObject({
+      jwksUrl: undefined,
+      jwtIssuer: undefined,
+    });
+    for (const bad of ['http://idp.example.com/jwks', 'ftp://127.0.0.1/jwks', '/jwks', 'not a url']) {
+      expect(() => loadServerConfig({ JWKS_URL: bad })).toThrow(/^JWKS_URL must be/);
+    }
+  });
 });

@@ -8,6 +8,7 @@ import {
   MAX_HEARTBEAT_INTERVAL_MS,
   MIN_HEARTBEAT_INTERVAL_MS,
 } from '@vibestack/proto';
+import { LOOPBACK_HOSTNAMES, MIN_JWT_SECRET_BYTES } from '../constants.ts';
 import { createScopeConfig, type ScopeConfig, type TableScope } from '../core/scope/scope-config.ts';
 import type { NeonDriverOptions, SqlDriverConfig } from '../db/sql-client.ts';
 import type { ConfigEnv } from './config-env.ts';
@@ -36,8 +37,15 @@ export interface ServerConfig {
   readonly databaseUrl: string | undefined;
   /** The driver (`DB_DRIVER`) with its settings (`NEON_*` for `neon`); pass it to `openSqlClient`. */
   readonly driver: SqlDriverConfig;
-  /** HS256 secret for client tokens; sync refuses connections without one. */
+  /** HS256 secret for client tokens (`JWT_SECRET`); at least {@link MIN_JWT_SECRET_BYTES} outside dev. */
   readonly jwtSecret: string | undefined;
+  /** The identity provider's JWKS (`JWKS_URL`) for RS256 / ES256 / EdDSA tokens. Sync refuses every token
+   * when neither this nor {@link ServerConfig.jwtSecret} is set. */
+  readonly jwksUrl: string | undefined;
+  /** Required `iss` of every token (`JWT_ISSUER`), or none. */
+  readonly jwtIssuer: string | undefined;
+  /** Required `aud` of every token (`JWT_AUDIENCE`), or none. */
+  readonly jwtAudience: string | undefined;
   /** Dev-only routes (token minting) are served. Never set in production. */
   readonly dev: boolean;
   readonly scope: ScopeConfig;
@@ -109,6 +117,40 @@ function neonOptions(env: ConfigEnv): NeonDriverOptions {
 }
 
 /**
+ * `JWT_SECRET`, unset when empty. Outside dev it must have at least {@link MIN_JWT_SECRET_BYTES} bytes: an HS256
+ * secret shorter than the hash output can be brute-forced offline from any one token (RFC 7518 §3.2). The
+ * message names the variable and the length, never the value.
+ */
+function jwtSecret(value: string | undefined, dev: boolean): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const bytes = new TextEncoder().encode(value).length;
+  if (!dev && bytes < MIN_JWT_SECRET_BYTES) {
+    throw new RangeError(
+      `JWT_SECRET is ${bytes} bytes long; it must be at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`). Shorter secrets are accepted only in dev mode (VIBESTACK_DEV=1).`,
+    );
+  }
+  return value;
+}
+
+/** `JWKS_URL`, unset when empty: an `https:` URL, or `http:` to a loopback host (a local identity provider). */
+function jwksUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new RangeError(`JWKS_URL must be an absolute URL, got ${JSON.stringify(value)}`);
+  }
+  const loopback = LOOPBACK_HOSTNAMES.includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new RangeError(
+      `JWKS_URL must be an https: URL (http: only for a loopback host), got ${JSON.stringify(value)}`,
+    );
+  }
+  return url.href;
+}
+
+/**
  * Reads the configuration from the environment.
  * @throws RangeError on a malformed value (a misconfiguration should fail loudly, not sync the wrong rows).
  */
@@ -117,11 +159,15 @@ export function loadServerConfig(env: ConfigEnv): ServerConfig {
   const driver = env.DB_DRIVER ?? 'pg';
   if (driver !== 'pg' && driver !== 'neon')
     throw new RangeError(`DB_DRIVER must be pg or neon, got ${driver}`);
+  const dev = env.VIBESTACK_DEV === '1';
   return {
     databaseUrl: env.DATABASE_URL,
     driver: driver === 'neon' ? { name: driver, neon: neonOptions(env) } : { name: driver },
-    jwtSecret: env.JWT_SECRET,
-    dev: env.VIBESTACK_DEV === '1',
+    jwtSecret: jwtSecret(env.JWT_SECRET, dev),
+    jwksUrl: jwksUrl(env.JWKS_URL),
+    jwtIssuer: env.JWT_ISSUER || undefined,
+    jwtAudience: env.JWT_AUDIENCE || undefined,
+    dev,
     scope: createScopeConfig(scopes),
     replication: {
       ...REPLICATION_DEFAULTS,

@@ -25,6 +25,7 @@
 
 import { DurableObject } from 'cloudflare:workers';
 import { closeCodeForError, ErrorCode, SYNC_SUBPROTOCOL, SyncError } from '@vibestack/proto';
+import { createTokenVerifier } from '../auth/create-token-verifier.ts';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.ts';
 import {
   CHECKPOINT_DELAY_MS,
@@ -34,7 +35,7 @@ import {
   REPLICATION_DO_NAME,
   SYNC_CLIENT_ID_PARAM,
 } from '../constants.ts';
-import { createHs256Verifier, type TokenVerifier } from '../core/auth/index.ts';
+import type { TokenVerifier } from '../core/auth/index.ts';
 import type {
   RelationDescriptor,
   SessionConfig,
@@ -94,7 +95,7 @@ const sessionLost = (ws: WebSocket) =>
 
 export class SyncDO extends DurableObject<Env> {
   readonly #config: ServerConfig;
-  readonly #verifier: TokenVerifier | undefined;
+  readonly #verifier: TokenVerifier;
   readonly #storage: SyncStorage;
   readonly #connections = new Map<WebSocket, Connection>();
   /** The established connection. */
@@ -114,9 +115,7 @@ export class SyncDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#config = loadServerConfig(env);
-    this.#verifier = this.#config.jwtSecret
-      ? createHs256Verifier({ secret: this.#config.jwtSecret })
-      : undefined;
+    this.#verifier = createTokenVerifier(this.#config);
     this.#storage = new SyncStorage(ctx.storage.sql);
     const woken = ctx.getWebSockets().flatMap((ws) => attachmentOf(ws) ?? []);
     if (woken.length > 0) {
@@ -425,12 +424,6 @@ export class SyncDO extends DurableObject<Env> {
         return;
       case 'verify-token':
         this.#async(c, async () => {
-          if (!this.#verifier) {
-            return {
-              type: 'token-rejected',
-              error: new SyncError(ErrorCode.UNAUTHENTICATED, 'the server has no JWT_SECRET'),
-            };
-          }
           try {
             return {
               type: 'token-verified',

@@ -1,24 +1,39 @@
 /**
- * Token verification behind one interface, so that the session shell does not care where keys come from.
- * v1 ships HS256 with a shared secret; JWKS (RS256/ES256) plugs in as another {@link KeyResolver}: WebCrypto
- * verifies `RSASSA-PKCS1-v1_5` and `ECDSA` (JOSE's raw r‖s signature form) with the same `crypto.subtle.verify`.
+ * Token verification behind one interface, so that the session shell does not care where keys come from:
+ * HS256 with a shared secret, and RS256 / ES256 / EdDSA with public keys (a JWKS, `jwks-key-set.ts`). Every
+ * algorithm is WebCrypto's own: `RSASSA-PKCS1-v1_5`, `ECDSA` (whose signature form is JOSE's raw r‖s) and
+ * `Ed25519` verify with the same `crypto.subtle.verify`, in workerd and in Node alike.
  */
 
 import { checkClaims, checkClockSkew, DEFAULT_CLOCK_SKEW_SECONDS, type JwtClaims } from './jwt-claims.ts';
 import { decodeJwt, type JwtHeader, unauthenticated } from './jwt-decode.ts';
 
-/** The JWS algorithms this server can verify. Add `RS256`/`ES256` here together with their parameters. */
-export type JwtAlgorithm = 'HS256';
+/** The JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1) this server can verify. */
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 
-/** WebCrypto parameters of each algorithm, for `importKey` and `verify`. */
-export const JWT_ALGORITHMS: Readonly<
-  Record<
-    JwtAlgorithm,
-    { readonly import: { readonly name: string; readonly hash: string }; readonly verify: string }
-  >
-> = {
-  HS256: { import: { name: 'HMAC', hash: 'SHA-256' }, verify: 'HMAC' },
+/** WebCrypto parameters of one algorithm: for `importKey` and for `verify`. */
+export interface WebCryptoAlgorithm {
+  readonly import:
+    | { readonly name: 'HMAC' | 'RSASSA-PKCS1-v1_5'; readonly hash: 'SHA-256' }
+    | { readonly name: 'ECDSA'; readonly namedCurve: 'P-256' }
+    | { readonly name: 'Ed25519' };
+  readonly verify:
+    | { readonly name: 'HMAC' | 'RSASSA-PKCS1-v1_5' | 'Ed25519' }
+    | { readonly name: 'ECDSA'; readonly hash: 'SHA-256' };
+}
+
+/** WebCrypto parameters of each algorithm. */
+export const JWT_ALGORITHMS: Readonly<Record<JwtAlgorithm, WebCryptoAlgorithm>> = {
+  HS256: { import: { name: 'HMAC', hash: 'SHA-256' }, verify: { name: 'HMAC' } },
+  RS256: { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, verify: { name: 'RSASSA-PKCS1-v1_5' } },
+  ES256: { import: { name: 'ECDSA', namedCurve: 'P-256' }, verify: { name: 'ECDSA', hash: 'SHA-256' } },
+  EdDSA: { import: { name: 'Ed25519' }, verify: { name: 'Ed25519' } },
 };
+
+/** Whether `alg` is one of {@link JWT_ALGORITHMS} (case-sensitive, as RFC 7515 §4.1.1 says). */
+export function isJwtAlgorithm(alg: string): alg is JwtAlgorithm {
+  return Object.hasOwn(JWT_ALGORITHMS, alg);
+}
 
 /** A WebCrypto key (spelled this way because Node's types have no global `CryptoKey`). */
 export type WebCryptoKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
@@ -31,7 +46,8 @@ export interface VerificationKey {
 
 /**
  * Finds the key for a token's header (e.g. by `kid` in a JWKS). Returns `undefined` when no key fits; the
- * token is then rejected.
+ * token is then rejected. It may also throw a SyncError of its own: UNAUTHENTICATED with a more precise
+ * message, or UNAVAILABLE when the keys cannot be had right now (a JWKS endpoint that does not answer).
  */
 export type KeyResolver = (
   header: JwtHeader,
@@ -64,7 +80,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       const jwt = decodeJwt(token);
       const alg = jwt.header.alg;
       if (alg === 'none') throw unauthenticated('unsigned tokens (alg "none") are not accepted');
-      if (!Object.hasOwn(JWT_ALGORITHMS, alg)) {
+      if (!isJwtAlgorithm(alg)) {
         throw unauthenticated(`algorithm ${JSON.stringify(alg)} is not accepted`);
       }
       const key = await options.resolveKey(jwt.header);
@@ -72,13 +88,11 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       if (key === undefined || key.algorithm !== alg) {
         throw unauthenticated(`no key accepts algorithm ${JSON.stringify(alg)}`);
       }
-      // crypto.subtle.verify compares in constant time.
-      const ok = await crypto.subtle.verify(
-        JWT_ALGORITHMS[key.algorithm].verify,
-        key.key,
-        jwt.signature,
-        jwt.signingInput,
-      );
+      // crypto.subtle.verify compares in constant time. A signature of the wrong length is `false` in one
+      // runtime and an exception in another: both are a bad signature.
+      const ok = await crypto.subtle
+        .verify(JWT_ALGORITHMS[key.algorithm].verify, key.key, jwt.signature, jwt.signingInput)
+        .catch(() => false);
       if (!ok) throw unauthenticated('bad signature');
       return checkClaims(jwt.payload, {
         now: nowSeconds,
