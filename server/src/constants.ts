@@ -42,6 +42,18 @@ export const NOT_FOUND_CODE = 'not_found';
 /** The `code` of the JSON body returned when a handler throws. */
 export const INTERNAL_ERROR_CODE = 'internal';
 
+/**
+ * The `code` of the JSON body every route answers while the configuration is malformed; the message is the
+ * `ConfigError`'s one line (it names the setting, never a secret).
+ */
+export const MISCONFIGURED_CODE = 'misconfigured';
+
+/**
+ * HTTP status of every answer of a misconfigured Worker, the sync upgrade included: 5xx, so clients back off and
+ * retry (docs/protocol.md §9.3) until the configuration is fixed.
+ */
+export const MISCONFIGURED_HTTP_STATUS = 503;
+
 /** Names of the Worker's environment bindings (wrangler vars / secrets / `.dev.vars`). */
 export const ENV_VARS = {
   /** Postgres connection string the Worker connects to over TCP. Never hard-coded, never committed. */

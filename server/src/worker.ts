@@ -1,12 +1,14 @@
 import { CLIENT_ID_PATTERN, SYNC_PATH, SYNC_SUBPROTOCOL } from '@vibestack/proto';
 import { Hono } from 'hono';
-import { loadServerConfig } from './config/server-config.ts';
+import { checkServerConfig } from './config/config-check.ts';
 import {
   DEV_TOKEN_ROUTE,
   HEADERS,
   HEALTH_DEGRADED_HTTP_STATUS,
   HEALTH_STATUS,
   INTERNAL_ERROR_CODE,
+  MISCONFIGURED_CODE,
+  MISCONFIGURED_HTTP_STATUS,
   NOT_FOUND_CODE,
   REPLICATION_DO_NAME,
   ROUTES,
@@ -24,8 +26,21 @@ import { createHealthReport } from './health/health-report.ts';
  * - `GET /v1/sync?client_id=…` — the sync WebSocket (docs/protocol.md), served by the SyncDO of that client id.
  * - `GET /dev/token?sub=…` — dev only (`VIBESTACK_DEV=1`): a token for a user, for demos and tests.
  * - anything else — 404 with a JSON body; an unexpected error is a 500 with a JSON body (no internals).
+ *
+ * While the configuration is malformed, every route (the sync upgrade included) answers 503
+ * `{"error":{"code":"misconfigured","message":"<SETTING>: <problem>"}}`, and the problem is logged once.
  */
 export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  const check = checkServerConfig(c.env);
+  if (check.ok) return next();
+  c.header(HEADERS.cacheControl, HEADERS.noStore);
+  return c.json(
+    { error: { code: MISCONFIGURED_CODE, message: check.error.message } },
+    MISCONFIGURED_HTTP_STATUS,
+  );
+});
 
 const replicationStub = (env: AppEnv['Bindings']) =>
   env.REPLICATION.get(env.REPLICATION.idFromName(REPLICATION_DO_NAME));
@@ -61,7 +76,9 @@ app.get(SYNC_PATH, async (c) => {
 });
 
 app.get(DEV_TOKEN_ROUTE, async (c) => {
-  const config = loadServerConfig(c.env);
+  const check = checkServerConfig(c.env);
+  if (!check.ok) throw check.error; // unreachable: the middleware answered already
+  const { config } = check;
   if (!config.dev || !config.jwtSecret) return c.notFound();
   const sub = c.req.query('sub');
   if (!sub) return c.json({ error: { code: 'bad_request', message: 'sub is required' } }, 400);

@@ -1,5 +1,7 @@
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '@vibestack/proto';
 import { describe, expect, it } from 'vitest';
+import { tryLoadServerConfig } from './config-check.ts';
+import { ConfigError } from './config-error.ts';
 import { loadServerConfig } from './server-config.ts';
 
 describe('loadServerConfig', () => {
@@ -49,5 +51,32 @@ describe('loadServerConfig', () => {
       /NEON_PIPELINE_CONNECT/,
     );
     expect(() => loadServerConfig({ DB_DRIVER: 'mysql' })).toThrow(/DB_DRIVER/);
+  });
+
+  it('reads SYNC_SCOPES, and defaults to the demo scopes', () => {
+    const scopes = '[{"table":"public.items","rule":{"kind":"shared"}}]';
+    expect(loadServerConfig({ SYNC_SCOPES: scopes }).scope.tables.map((t) => t.table)).toEqual([
+      'public.items',
+    ]);
+    expect(loadServerConfig({}).scope.byName.has('public.tasks')).toBe(true);
+  });
+
+  it('fails with one ConfigError line naming the setting (SYNC_SCOPES no longer throws a bare SyntaxError)', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ SYNC_SCOPES: '[{table: public.tasks}]' }, /^SYNC_SCOPES: is not valid JSON/],
+      [
+        { SYNC_SCOPES: '[{"table":"public.t","rule":{"kind":"any"}}]' },
+        /^SYNC_SCOPES: entry 1 \(public\.t\): "rule\.kind"/,
+      ],
+      [{ LOG_RETENTION_MS: '7d' }, /^LOG_RETENTION_MS: must be a positive integer, got "7d"$/],
+      [{ DB_DRIVER: 'mysql' }, /^DB_DRIVER: must be pg or neon, got "mysql"$/],
+    ];
+    for (const [env, message] of cases) {
+      expect(() => loadServerConfig(env)).toThrow(ConfigError);
+      expect(() => loadServerConfig(env)).toThrow(message);
+      const check = tryLoadServerConfig(env);
+      expect(check.ok).toBe(false);
+      if (!check.ok) expect(check.error.message).toMatch(message);
+    }
   });
 });

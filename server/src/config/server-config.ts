@@ -8,10 +8,12 @@ import {
   MAX_HEARTBEAT_INTERVAL_MS,
   MIN_HEARTBEAT_INTERVAL_MS,
 } from '@vibestack/proto';
-import { createScopeConfig, type ScopeConfig, type TableScope } from '../core/scope/scope-config.ts';
+import { createScopeConfig, type ScopeConfig } from '../core/scope/scope-config.ts';
 import type { NeonDriverOptions, SqlDriverConfig } from '../db/sql-client.ts';
 import type { ConfigEnv } from './config-env.ts';
+import { ConfigError, shownValue } from './config-error.ts';
 import { DEMO_SCOPES } from './demo-scopes.ts';
+import { parseSyncScopes } from './sync-scopes.ts';
 
 /** Replication and change-log settings. */
 export interface ReplicationConfig {
@@ -63,7 +65,7 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1)
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    throw new ConfigError(name, `must be a positive integer, got ${shownValue(value)}`);
   return n;
 }
 
@@ -77,7 +79,7 @@ function intInRange(
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new RangeError(`${name} must be an integer within ${min}–${max}, got ${value}`);
+    throw new ConfigError(name, `must be an integer within ${min}–${max}, got ${shownValue(value)}`);
   return n;
 }
 
@@ -85,7 +87,7 @@ function flag(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw new RangeError(`${name} must be true or false, got ${value}`);
+  throw new ConfigError(name, `must be true or false, got ${shownValue(value)}`);
 }
 
 /**
@@ -98,7 +100,7 @@ function neonOptions(env: ConfigEnv): NeonDriverOptions {
   const pipelineTLS = flag(env.NEON_PIPELINE_TLS, 'NEON_PIPELINE_TLS');
   const connect = env.NEON_PIPELINE_CONNECT;
   if (connect !== undefined && connect !== '' && connect !== 'password' && connect !== 'false')
-    throw new RangeError(`NEON_PIPELINE_CONNECT must be password or false, got ${connect}`);
+    throw new ConfigError('NEON_PIPELINE_CONNECT', `must be password or false, got ${shownValue(connect)}`);
   return {
     ...(env.NEON_WS_PROXY ? { wsProxy: env.NEON_WS_PROXY } : {}),
     ...(useSecureWebSocket === undefined ? {} : { useSecureWebSocket }),
@@ -110,19 +112,20 @@ function neonOptions(env: ConfigEnv): NeonDriverOptions {
 
 /**
  * Reads the configuration from the environment.
- * @throws RangeError on a malformed value (a misconfiguration should fail loudly, not sync the wrong rows).
+ * @throws ConfigError on a malformed value, naming the setting in one line without its value when it is a
+ * secret (a misconfiguration should fail loudly, not sync the wrong rows).
  */
 export function loadServerConfig(env: ConfigEnv): ServerConfig {
-  const scopes = env.SYNC_SCOPES ? (JSON.parse(env.SYNC_SCOPES) as TableScope[]) : DEMO_SCOPES;
+  const scope = env.SYNC_SCOPES ? parseSyncScopes(env.SYNC_SCOPES) : createScopeConfig(DEMO_SCOPES);
   const driver = env.DB_DRIVER ?? 'pg';
   if (driver !== 'pg' && driver !== 'neon')
-    throw new RangeError(`DB_DRIVER must be pg or neon, got ${driver}`);
+    throw new ConfigError('DB_DRIVER', `must be pg or neon, got ${shownValue(driver)}`);
   return {
     databaseUrl: env.DATABASE_URL,
     driver: driver === 'neon' ? { name: driver, neon: neonOptions(env) } : { name: driver },
     jwtSecret: env.JWT_SECRET,
     dev: env.VIBESTACK_DEV === '1',
-    scope: createScopeConfig(scopes),
+    scope,
     replication: {
       ...REPLICATION_DEFAULTS,
       publication: env.REPLICATION_PUBLICATION ?? REPLICATION_DEFAULTS.publication,
