@@ -211,6 +211,9 @@ export { SYNC_CLIENT_ID_PARAM } from '@vibestack/proto';
 /** Dev-only route minting tokens for the demo users (served only with VIBESTACK_DEV=1). */
 export const DEV_TOKEN_ROUTE = '/dev/token';
 
+/** wrangler's file of local Worker settings, in `server/` (git-ignored); `npm start` reads it too. */
+export const DEV_VARS_FILE = '.dev.vars';
+
 /** File (under the local state directory) holding the dev-only JWT secret `npm start` passes to the Worker. */
 export const DEV_JWT_SECRET_FILE = 'dev-jwt-secret';
 
