@@ -16,25 +16,53 @@ export const ROUTES = {
   health: '/health',
 } as const;
 
-/** HTTP header names and values the Worker sets. */
+/** HTTP header names and values the Worker sets or reads. */
 export const HEADERS = {
   cacheControl: 'Cache-Control',
   noStore: 'no-store',
+  /** Carries `Bearer <HEALTH_TOKEN>` for the details of `GET /health`. */
+  authorization: 'Authorization',
+  bearerPrefix: 'Bearer ',
 } as const;
 
 /** Values of `HealthReport.status`. */
 export const HEALTH_STATUS = {
-  /** The Worker runs and, when a database is configured, the database answered. */
+  /** The Worker runs and, when a database is configured, the database answered and replication is sound. */
   ok: 'ok',
-  /** The Worker runs but the configured database did not answer in time. */
+  /** Something is wrong; `HealthReport.reason` says what, coarsely. */
   degraded: 'degraded',
 } as const;
 
-/** HTTP status of `GET /health` when the database is configured but unreachable. */
+/** Values of `HealthReport.reason`: why `GET /health` is degraded (public, so coarse). */
+export const HEALTH_REASONS = {
+  /** The database did not answer the ReplicationDO's probe within `HEALTH_DB_TIMEOUT_MS`. */
+  databaseUnreachable: 'database_unreachable',
+  /** The database answers but `wal_level` is not `logical`. */
+  walLevel: 'wal_level_not_logical',
+  /** The replication slot the change log was started from is gone (dropped, or a restored database). */
+  slotMissing: 'replication_slot_missing',
+  /** Postgres invalidated the replication slot (e.g. its WAL was removed). */
+  slotLost: 'replication_slot_lost',
+  /** The last replication poll failed (details: `replication.lastError`). */
+  replicationError: 'replication_error',
+  /** The ReplicationDO did not answer. */
+  replicationUnavailable: 'replication_unavailable',
+} as const;
+
+/** HTTP status of `GET /health` when degraded. */
 export const HEALTH_DEGRADED_HTTP_STATUS = 503;
 
 /** Upper bound for the whole database probe of `GET /health`, connect included, in milliseconds. */
 export const HEALTH_DB_TIMEOUT_MS = 2_000;
+
+/**
+ * How long the ReplicationDO reuses its database probe for `GET /health` (ms): however often `/health` is asked,
+ * the database gets at most one probe per period, on the ReplicationDO's existing connection.
+ */
+export const HEALTH_CACHE_MS = 2_000;
+
+/** Shortest accepted `HEALTH_TOKEN`, in characters. */
+export const HEALTH_TOKEN_MIN_LENGTH = 16;
 
 /** The `code` of the JSON body returned for unknown routes. */
 export const NOT_FOUND_CODE = 'not_found';

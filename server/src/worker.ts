@@ -16,13 +16,15 @@ import {
 } from './constants.ts';
 import { signJwtHs256 } from './core/auth/jwt.ts';
 import type { AppEnv } from './env.ts';
+import { presentsToken } from './health/admin-token.ts';
 import { createHealthReport } from './health/health-report.ts';
 
 /**
  * The VibeStack Worker: one Hono app. Routes:
  *
  * - `GET /health` — liveness, database reachability and replication status (`HealthReport`); 200 when ok,
- *   503 when degraded.
+ *   503 when degraded (with a coarse `reason`). Details only with `VIBESTACK_DEV=1` or
+ *   `Authorization: Bearer <HEALTH_TOKEN>`.
  * - `GET /v1/sync?client_id=…` — the sync WebSocket (docs/protocol.md), served by the SyncDO of that client id.
  * - `GET /dev/token?sub=…` — dev only (`VIBESTACK_DEV=1`): a token for a user, for demos and tests.
  * - anything else — 404 with a JSON body; an unexpected error is a 500 with a JSON body (no internals).
@@ -46,7 +48,19 @@ const replicationStub = (env: AppEnv['Bindings']) =>
   env.REPLICATION.get(env.REPLICATION.idFromName(REPLICATION_DO_NAME));
 
 app.get(ROUTES.health, async (c) => {
-  const report = await createHealthReport(c.env.DATABASE_URL, () => replicationStub(c.env).health());
+  const check = checkServerConfig(c.env);
+  if (!check.ok) throw check.error; // unreachable: the middleware answered already
+  const { config } = check;
+  const databaseConfigured = Boolean(config.databaseUrl);
+  // The ReplicationDO owns the one long-lived database connection and the slot: it probes (cached), nobody else.
+  const probe = databaseConfigured
+    ? await replicationStub(c.env)
+        .health()
+        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+    : undefined;
+  const detailed =
+    config.dev || (await presentsToken(c.req.header(HEADERS.authorization), config.healthToken));
+  const report = createHealthReport({ databaseConfigured, detailed, ...(probe ? { probe } : {}) });
   c.header(HEADERS.cacheControl, HEADERS.noStore);
   return c.json(report, report.status === HEALTH_STATUS.ok ? 200 : HEALTH_DEGRADED_HTTP_STATUS);
 });

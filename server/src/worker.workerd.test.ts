@@ -16,6 +16,8 @@ const BAD_SCOPES = JSON.stringify([
 const BAD_SCOPES_MESSAGE =
   'SYNC_SCOPES: entry 2 (public.tasks): "rule.kind" must be "shared" or "claim", got string "owner"';
 
+const TOKEN = 'health-admin-token-for-tests';
+
 // Real `wrangler dev` (workerd, local mode) talking to the real test Postgres over TCP. No mocks.
 describe('the Worker in workerd', () => {
   let db: TestDatabase;
@@ -31,8 +33,8 @@ describe('the Worker in workerd', () => {
     // Nothing listens on a port that was free a moment ago: connecting is refused at once.
     const deadUrl = `postgres://postgres:postgres@127.0.0.1:${await randomFreePort()}/nowhere`;
     [healthy, unreachable, misconfigured] = await Promise.all([
-      startWranglerDev({ vars: { DATABASE_URL: db.url } }),
-      startWranglerDev({ vars: { DATABASE_URL: deadUrl } }),
+      startWranglerDev({ vars: { DATABASE_URL: db.url, HEALTH_TOKEN: TOKEN } }),
+      startWranglerDev({ vars: { DATABASE_URL: deadUrl, HEALTH_TOKEN: TOKEN } }),
       startWranglerDev({
         vars: { DATABASE_URL: db.url, JWT_SECRET: 'not-shown', VIBESTACK_DEV: '1', SYNC_SCOPES: BAD_SCOPES },
         log: (line) => misconfiguredLog.push(line),
@@ -45,19 +47,27 @@ describe('the Worker in workerd', () => {
     await db?.drop();
   });
 
-  it('GET /health reports ok with a reachable, logical-WAL database', async () => {
+  it('GET /health tells anyone only the status; the details need the admin token', async () => {
     const response = await fetch(`${healthy.url}/health`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/application\/json/);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const body = (await response.json()) as HealthReport;
+    const publicBody = { status: 'ok', service: 'vibestack', protocolVersion: PROTOCOL_VERSION };
+    expect(await response.json()).toEqual(publicBody);
+    for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, TOKEN, 'Bearer ']) {
+      const other = await fetch(`${healthy.url}/health`, { headers: { authorization } });
+      expect(await other.json(), authorization).toEqual(publicBody);
+    }
+
+    const detailed = await fetch(`${healthy.url}/health`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(detailed.status).toBe(200);
+    const body = (await detailed.json()) as HealthReport;
     expect(body).toMatchObject({
-      status: 'ok',
-      service: 'vibestack',
-      protocolVersion: PROTOCOL_VERSION,
+      ...publicBody,
       database: { configured: true, reachable: true, walLevel: 'logical' },
+      replication: { lastError: null },
     });
-    expect(body.database.serverVersion).toMatch(/^\d+\.\d+/);
+    expect(body.database?.serverVersion).toMatch(/^\d+\.\d+/);
   });
 
   it('answers unknown routes with a JSON 404', async () => {
@@ -73,13 +83,25 @@ describe('the Worker in workerd', () => {
     const response = await fetch(`${unreachable.url}/health`);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(response.status).toBe(503);
-    const body = (await response.json()) as HealthReport;
-    expect(body).toMatchObject({
+    expect(await response.json()).toEqual({
       status: 'degraded',
       service: 'vibestack',
-      database: { configured: true, reachable: false, walLevel: null, serverVersion: null },
+      protocolVersion: PROTOCOL_VERSION,
+      reason: 'database_unreachable',
     });
-    expect(body.database.error).toEqual(expect.any(String));
+
+    const detailed = await fetch(`${unreachable.url}/health`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(detailed.status).toBe(503);
+    const body = (await detailed.json()) as HealthReport;
+    expect(body).toMatchObject({
+      status: 'degraded',
+      reason: 'database_unreachable',
+      database: { configured: true, reachable: false, walLevel: null, serverVersion: null },
+      replication: { slot: 'unknown' },
+    });
+    expect(body.database?.error).toEqual(expect.any(String));
     expect(JSON.stringify(body)).not.toContain('postgres:postgres'); // no credentials in the answer
   });
 

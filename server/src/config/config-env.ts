@@ -23,8 +23,12 @@ export interface ConfigEnv {
   readonly NEON_PIPELINE_CONNECT?: string;
   /** HS256 secret that client tokens are signed with. */
   readonly JWT_SECRET?: string;
-  /** `1` serves dev-only routes (`/dev/token`). Set by `npm start`; never in production. */
+  /** `1` serves dev-only routes (`/dev/token`) and the details of `/health` to anyone. Set by `npm start`; never
+   * in production. */
   readonly VIBESTACK_DEV?: string;
+  /** Admin token: a request with `Authorization: Bearer <HEALTH_TOKEN>` gets the details of `/health`
+   * (database version, errors, LSNs, sizes, lag). At least 16 characters. Unset: details only in dev mode. */
+  readonly HEALTH_TOKEN?: string;
   /** JSON array of table scopes (see `TableScope`); default: the demo scopes. */
   readonly SYNC_SCOPES?: string;
   /** Publication and slot names; defaults `vibestack`. */
@@ -54,6 +58,7 @@ const CONFIG_ENV_KEYS: { readonly [K in ConfigEnvName]-?: true } = {
   NEON_PIPELINE_CONNECT: true,
   JWT_SECRET: true,
   VIBESTACK_DEV: true,
+  HEALTH_TOKEN: true,
   SYNC_SCOPES: true,
   REPLICATION_PUBLICATION: true,
   REPLICATION_SLOT: true,

@@ -70,6 +70,8 @@ describe('loadServerConfig', () => {
       ],
       [{ LOG_RETENTION_MS: '7d' }, /^LOG_RETENTION_MS: must be a positive integer, got "7d"$/],
       [{ DB_DRIVER: 'mysql' }, /^DB_DRIVER: must be pg or neon, got "mysql"$/],
+      // A secret: its length is named, never its value.
+      [{ HEALTH_TOKEN: 'short-secret' }, /^HEALTH_TOKEN: must be at least 16 characters \(.*\), got 12$/],
     ];
     for (const [env, message] of cases) {
       expect(() => loadServerConfig(env)).toThrow(ConfigError);

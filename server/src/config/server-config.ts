@@ -8,6 +8,7 @@ import {
   MAX_HEARTBEAT_INTERVAL_MS,
   MIN_HEARTBEAT_INTERVAL_MS,
 } from '@vibestack/proto';
+import { HEALTH_TOKEN_MIN_LENGTH } from '../constants.ts';
 import { createScopeConfig, type ScopeConfig } from '../core/scope/scope-config.ts';
 import type { NeonDriverOptions, SqlDriverConfig } from '../db/sql-client.ts';
 import type { ConfigEnv } from './config-env.ts';
@@ -40,8 +41,10 @@ export interface ServerConfig {
   readonly driver: SqlDriverConfig;
   /** HS256 secret for client tokens; sync refuses connections without one. */
   readonly jwtSecret: string | undefined;
-  /** Dev-only routes (token minting) are served. Never set in production. */
+  /** Dev-only routes (token minting) are served, and `/health` details to anyone. Never set in production. */
   readonly dev: boolean;
+  /** `HEALTH_TOKEN`: `Authorization: Bearer <it>` gets the details of `/health`. */
+  readonly healthToken: string | undefined;
   readonly scope: ScopeConfig;
   readonly replication: ReplicationConfig;
   /** `Welcome.heartbeat_interval_ms` of every sync connection (docs/protocol.md §11), ms; 1 000–300 000. */
@@ -110,6 +113,18 @@ function neonOptions(env: ConfigEnv): NeonDriverOptions {
   };
 }
 
+/** `HEALTH_TOKEN`, which must be long enough not to be guessed (its value is never shown). */
+function healthToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < HEALTH_TOKEN_MIN_LENGTH) {
+    throw new ConfigError(
+      'HEALTH_TOKEN',
+      `must be at least ${HEALTH_TOKEN_MIN_LENGTH} characters (e.g. openssl rand -hex 32), got ${value.length}`,
+    );
+  }
+  return value;
+}
+
 /**
  * Reads the configuration from the environment.
  * @throws ConfigError on a malformed value, naming the setting in one line without its value when it is a
@@ -125,6 +140,7 @@ export function loadServerConfig(env: ConfigEnv): ServerConfig {
     driver: driver === 'neon' ? { name: driver, neon: neonOptions(env) } : { name: driver },
     jwtSecret: env.JWT_SECRET,
     dev: env.VIBESTACK_DEV === '1',
+    healthToken: healthToken(env.HEALTH_TOKEN),
     scope,
     replication: {
       ...REPLICATION_DEFAULTS,
