@@ -166,7 +166,20 @@ export const PG_OWNER_FILE_SUFFIX = '.owner';
 /** File (beside the data directory) receiving the server's stderr. */
 export const PG_LOG_FILE_SUFFIX = '.log';
 
-/** Prefix of the world-traversable directory in `os.tmpdir()` used when the checkout is not reachable. */
+/**
+ * Where Postgres binaries and data go, in `<root>/<hash of the checkout path>`, when the harness runs as root and
+ * the OS user `postgres` cannot reach the checkout (a mode-700 parent such as `/root`). Persistent (not `/tmp`,
+ * which is emptied at boot), reused by the next run; see `node/relocation.ts`.
+ */
+export const RELOCATION_ROOT = '/var/lib/vibestack';
+
+/** File in a relocation directory naming the checkout it belongs to (a directory whose checkout is gone is removed). */
+export const RELOCATION_CHECKOUT_FILE = 'checkout';
+
+/** File in the checkout's clusters directory (`.vibestack/pg`) naming where its clusters were relocated to. */
+export const RELOCATION_NOTE_FILE = 'RELOCATED.txt';
+
+/** Prefix of the directory in `os.tmpdir()` that versions before `RELOCATION_ROOT` used; its data is moved over. */
 export const RELOCATED_DIR_PREFIX = 'vibestack-';
 
 /** Prefix of databases created by `createTestDatabase()`. */

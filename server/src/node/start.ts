@@ -32,6 +32,8 @@ import {
   DEV_WORKER_PERSIST_DIR,
   DEV_WORKER_PORT,
   LOCAL_STATE_DIR,
+  PG_CLUSTERS_DIR,
+  RELOCATION_NOTE_FILE,
   ROUTES,
   WRANGLER_STATE_DIR,
 } from '../constants.ts';
@@ -78,7 +80,7 @@ try {
 }
 
 const aborter = new AbortController();
-const cleanups: { name: string; run: () => Promise<void> }[] = [];
+const cleanups: { name: string; run: () => Promise<void>; stopped?: string }[] = [];
 let exiting = false;
 let startup: Promise<void> = Promise.resolve();
 
@@ -90,7 +92,7 @@ async function shutdown(code: number): Promise<never> {
     for (const cleanup of cleanups.reverse()) {
       try {
         await cleanup.run();
-        say(`Stopped ${cleanup.name}.`);
+        say(cleanup.stopped ?? `Stopped ${cleanup.name}.`);
       } catch (error) {
         console.error(`[vibestack] Could not stop ${cleanup.name}: ${(error as Error).message}`);
         code = code || 1;
@@ -139,9 +141,19 @@ async function main(): Promise<void> {
       projectRoot,
       log: say,
     });
-    cleanups.push({ name: 'Postgres', run: pg.stop });
+    cleanups.push({
+      name: 'Postgres',
+      run: pg.stop,
+      stopped: `Stopped Postgres; its data stays in ${pg.dataDir} for the next start.`,
+    });
     checkAborted();
     say(`Postgres ${pg.port} ready (data: ${pg.dataDir}, log: ${pg.logFile}).`);
+    if (pg.relocated) {
+      say(
+        `The data lives outside the checkout (the OS user postgres cannot reach it); ` +
+          `${LOCAL_STATE_DIR}/${PG_CLUSTERS_DIR}/${RELOCATION_NOTE_FILE} says where.`,
+      );
+    }
     if (await ensureDatabase(pg.url, DEV_DATABASE)) say(`Created database "${DEV_DATABASE}".`);
     databaseUrl = pg.connectionFor(DEV_DATABASE).url;
   }
