@@ -16,25 +16,53 @@ export const ROUTES = {
   health: '/health',
 } as const;
 
-/** HTTP header names and values the Worker sets. */
+/** HTTP header names and values the Worker sets or reads. */
 export const HEADERS = {
   cacheControl: 'Cache-Control',
   noStore: 'no-store',
+  /** Carries `Bearer <HEALTH_TOKEN>` for the details of `GET /health`. */
+  authorization: 'Authorization',
+  bearerPrefix: 'Bearer ',
 } as const;
 
 /** Values of `HealthReport.status`. */
 export const HEALTH_STATUS = {
-  /** The Worker runs and, when a database is configured, the database answered. */
+  /** The Worker runs and, when a database is configured, the database answered and replication is sound. */
   ok: 'ok',
-  /** The Worker runs but the configured database did not answer in time. */
+  /** Something is wrong; `HealthReport.reason` says what, coarsely. */
   degraded: 'degraded',
 } as const;
 
-/** HTTP status of `GET /health` when the database is configured but unreachable. */
+/** Values of `HealthReport.reason`: why `GET /health` is degraded (public, so coarse). */
+export const HEALTH_REASONS = {
+  /** The database did not answer the ReplicationDO's probe within `HEALTH_DB_TIMEOUT_MS`. */
+  databaseUnreachable: 'database_unreachable',
+  /** The database answers but `wal_level` is not `logical`. */
+  walLevel: 'wal_level_not_logical',
+  /** The replication slot the change log was started from is gone (dropped, or a restored database). */
+  slotMissing: 'replication_slot_missing',
+  /** Postgres invalidated the replication slot (e.g. its WAL was removed). */
+  slotLost: 'replication_slot_lost',
+  /** The last replication poll failed (details: `replication.lastError`). */
+  replicationError: 'replication_error',
+  /** The ReplicationDO did not answer. */
+  replicationUnavailable: 'replication_unavailable',
+} as const;
+
+/** HTTP status of `GET /health` when degraded. */
 export const HEALTH_DEGRADED_HTTP_STATUS = 503;
 
 /** Upper bound for the whole database probe of `GET /health`, connect included, in milliseconds. */
 export const HEALTH_DB_TIMEOUT_MS = 2_000;
+
+/**
+ * How long the ReplicationDO reuses its database probe for `GET /health` (ms): however often `/health` is asked,
+ * the database gets at most one probe per period, on the ReplicationDO's existing connection.
+ */
+export const HEALTH_CACHE_MS = 2_000;
+
+/** Shortest accepted `HEALTH_TOKEN`, in characters. */
+export const HEALTH_TOKEN_MIN_LENGTH = 16;
 
 /** The `code` of the JSON body returned for unknown routes. */
 export const NOT_FOUND_CODE = 'not_found';
@@ -44,6 +72,18 @@ export const BAD_REQUEST_CODE = 'bad_request';
 
 /** The `code` of the JSON body returned when a handler throws. */
 export const INTERNAL_ERROR_CODE = 'internal';
+
+/**
+ * The `code` of the JSON body every route answers while the configuration is malformed; the message is the
+ * `ConfigError`'s one line (it names the setting, never a secret).
+ */
+export const MISCONFIGURED_CODE = 'misconfigured';
+
+/**
+ * HTTP status of every answer of a misconfigured Worker, the sync upgrade included: 5xx, so clients back off and
+ * retry (docs/protocol.md §9.3) until the configuration is fixed.
+ */
+export const MISCONFIGURED_HTTP_STATUS = 503;
 
 /** Names of the Worker's environment bindings (wrangler vars / secrets / `.dev.vars`). */
 export const ENV_VARS = {
@@ -129,7 +169,20 @@ export const PG_OWNER_FILE_SUFFIX = '.owner';
 /** File (beside the data directory) receiving the server's stderr. */
 export const PG_LOG_FILE_SUFFIX = '.log';
 
-/** Prefix of the world-traversable directory in `os.tmpdir()` used when the checkout is not reachable. */
+/**
+ * Where Postgres binaries and data go, in `<root>/<hash of the checkout path>`, when the harness runs as root and
+ * the OS user `postgres` cannot reach the checkout (a mode-700 parent such as `/root`). Persistent (not `/tmp`,
+ * which is emptied at boot), reused by the next run; see `node/relocation.ts`.
+ */
+export const RELOCATION_ROOT = '/var/lib/vibestack';
+
+/** File in a relocation directory naming the checkout it belongs to (a directory whose checkout is gone is removed). */
+export const RELOCATION_CHECKOUT_FILE = 'checkout';
+
+/** File in the checkout's clusters directory (`.vibestack/pg`) naming where its clusters were relocated to. */
+export const RELOCATION_NOTE_FILE = 'RELOCATED.txt';
+
+/** Prefix of the directory in `os.tmpdir()` that versions before `RELOCATION_ROOT` used; its data is moved over. */
 export const RELOCATED_DIR_PREFIX = 'vibestack-';
 
 /** Prefix of databases created by `createTestDatabase()`. */
@@ -252,6 +305,9 @@ export const JWKS_FETCH_TIMEOUT_MS = 5_000;
 
 /** The largest JWKS document accepted, in bytes (a provider's set holds a few keys of under 1 KiB each). */
 export const JWKS_MAX_BYTES = 256 * 1024;
+
+/** wrangler's file of local Worker settings, in `server/` (git-ignored); `npm start` reads it too. */
+export const DEV_VARS_FILE = '.dev.vars';
 
 /** File (under the local state directory) holding the dev-only JWT secret `npm start` passes to the Worker. */
 export const DEV_JWT_SECRET_FILE = 'dev-jwt-secret';

@@ -1,6 +1,6 @@
 import { CLIENT_ID_PATTERN, SYNC_PATH, SYNC_SUBPROTOCOL } from '@vibestack/proto';
 import { Hono } from 'hono';
-import { loadServerConfig } from './config/server-config.ts';
+import { checkServerConfig } from './config/config-check.ts';
 import {
   BAD_REQUEST_CODE,
   DEV_TOKEN_PARAMS,
@@ -9,6 +9,8 @@ import {
   HEALTH_DEGRADED_HTTP_STATUS,
   HEALTH_STATUS,
   INTERNAL_ERROR_CODE,
+  MISCONFIGURED_CODE,
+  MISCONFIGURED_HTTP_STATUS,
   NOT_FOUND_CODE,
   REPLICATION_DO_NAME,
   ROUTES,
@@ -17,25 +19,52 @@ import {
 import { signJwtHs256 } from './core/auth/jwt.ts';
 import { devTokenClaims, parseDevTokenTtl } from './dev/dev-token.ts';
 import type { AppEnv } from './env.ts';
+import { presentsToken } from './health/admin-token.ts';
 import { createHealthReport } from './health/health-report.ts';
 
 /**
  * The VibeStack Worker: one Hono app. Routes:
  *
  * - `GET /health` — liveness, database reachability and replication status (`HealthReport`); 200 when ok,
- *   503 when degraded.
+ *   503 when degraded (with a coarse `reason`). Details only with `VIBESTACK_DEV=1` or
+ *   `Authorization: Bearer <HEALTH_TOKEN>`.
  * - `GET /v1/sync?client_id=…` — the sync WebSocket (docs/protocol.md), served by the SyncDO of that client id.
  * - `GET /dev/token?sub=…&ttl=…` — dev only (`VIBESTACK_DEV=1`): an HS256 token for a user, for demos and tests;
  *   `ttl` in whole seconds, 1 s – 30 days (default a day), anything else is a 400.
  * - anything else — 404 with a JSON body; an unexpected error is a 500 with a JSON body (no internals).
+ *
+ * While the configuration is malformed, every route (the sync upgrade included) answers 503
+ * `{"error":{"code":"misconfigured","message":"<SETTING>: <problem>"}}`, and the problem is logged once.
  */
 export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  const check = checkServerConfig(c.env);
+  if (check.ok) return next();
+  c.header(HEADERS.cacheControl, HEADERS.noStore);
+  return c.json(
+    { error: { code: MISCONFIGURED_CODE, message: check.error.message } },
+    MISCONFIGURED_HTTP_STATUS,
+  );
+});
 
 const replicationStub = (env: AppEnv['Bindings']) =>
   env.REPLICATION.get(env.REPLICATION.idFromName(REPLICATION_DO_NAME));
 
 app.get(ROUTES.health, async (c) => {
-  const report = await createHealthReport(c.env.DATABASE_URL, () => replicationStub(c.env).health());
+  const check = checkServerConfig(c.env);
+  if (!check.ok) throw check.error; // unreachable: the middleware answered already
+  const { config } = check;
+  const databaseConfigured = Boolean(config.databaseUrl);
+  // The ReplicationDO owns the one long-lived database connection and the slot: it probes (cached), nobody else.
+  const probe = databaseConfigured
+    ? await replicationStub(c.env)
+        .health()
+        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+    : undefined;
+  const detailed =
+    config.dev || (await presentsToken(c.req.header(HEADERS.authorization), config.healthToken));
+  const report = createHealthReport({ databaseConfigured, detailed, ...(probe ? { probe } : {}) });
   c.header(HEADERS.cacheControl, HEADERS.noStore);
   return c.json(report, report.status === HEALTH_STATUS.ok ? 200 : HEALTH_DEGRADED_HTTP_STATUS);
 });
@@ -74,7 +103,9 @@ app.all(SYNC_PATH, (c) => {
 });
 
 app.get(DEV_TOKEN_ROUTE, async (c) => {
-  const config = loadServerConfig(c.env);
+  const check = checkServerConfig(c.env);
+  if (!check.ok) throw check.error; // unreachable: the middleware answered already
+  const { config } = check;
   if (!config.dev || !config.jwtSecret) return c.notFound();
   const sub = c.req.query(DEV_TOKEN_PARAMS.sub);
   if (!sub) return c.json({ error: { code: BAD_REQUEST_CODE, message: 'sub is required' } }, 400);

@@ -30,8 +30,12 @@ export interface ConfigEnv {
   readonly JWT_ISSUER?: string;
   /** When set, every token's `aud` must be (or contain) it. */
   readonly JWT_AUDIENCE?: string;
-  /** `1` serves dev-only routes (`/dev/token`). Set by `npm start`; never in production. */
+  /** `1` serves dev-only routes (`/dev/token`) and the details of `/health` to anyone. Set by `npm start`; never
+   * in production. */
   readonly VIBESTACK_DEV?: string;
+  /** Admin token: a request with `Authorization: Bearer <HEALTH_TOKEN>` gets the details of `/health`
+   * (database version, errors, LSNs, sizes, lag). At least 16 characters. Unset: details only in dev mode. */
+  readonly HEALTH_TOKEN?: string;
   /** JSON array of table scopes (see `TableScope`); default: the demo scopes. */
   readonly SYNC_SCOPES?: string;
   /** Publication and slot names; defaults `vibestack`. */
@@ -44,3 +48,34 @@ export interface ConfigEnv {
    * default 15000. The server pings after one silent interval and closes a client silent for three. */
   readonly HEARTBEAT_INTERVAL_MS?: string;
 }
+
+/** The name of a Worker setting. */
+export type ConfigEnvName = keyof ConfigEnv;
+
+/**
+ * Every key of {@link ConfigEnv}, once: a key added to the interface but not here (or here but not there) is a
+ * compile error, so `npm start`, which passes exactly these from its environment, cannot forget a new setting.
+ */
+const CONFIG_ENV_KEYS: { readonly [K in ConfigEnvName]-?: true } = {
+  DATABASE_URL: true,
+  DB_DRIVER: true,
+  NEON_WS_PROXY: true,
+  NEON_USE_SECURE_WEBSOCKET: true,
+  NEON_PIPELINE_TLS: true,
+  NEON_PIPELINE_CONNECT: true,
+  JWT_SECRET: true,
+  JWKS_URL: true,
+  JWT_ISSUER: true,
+  JWT_AUDIENCE: true,
+  VIBESTACK_DEV: true,
+  HEALTH_TOKEN: true,
+  SYNC_SCOPES: true,
+  REPLICATION_PUBLICATION: true,
+  REPLICATION_SLOT: true,
+  LOG_RETENTION_BYTES: true,
+  LOG_RETENTION_MS: true,
+  HEARTBEAT_INTERVAL_MS: true,
+};
+
+/** The names of every Worker setting ({@link ConfigEnv}'s keys), in declaration order. */
+export const CONFIG_ENV_NAMES: readonly ConfigEnvName[] = Object.keys(CONFIG_ENV_KEYS) as ConfigEnvName[];

@@ -1,5 +1,7 @@
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '@vibestack/proto';
 import { describe, expect, it } from 'vitest';
+import { tryLoadServerConfig } from './config-check.ts';
+import { ConfigError } from './config-error.ts';
 import { loadServerConfig } from './server-config.ts';
 
 describe('loadServerConfig', () => {
@@ -60,7 +62,7 @@ describe('loadServerConfig', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toMatch(/^JWT_SECRET is 31 bytes long; it must be at least 32 bytes/);
+    expect(message).toMatch(/^JWT_SECRET: is 31 bytes long; it must be at least 32 bytes/);
     expect(message).not.toContain(short);
     // Bytes, not characters: 16 two-byte characters are 32 bytes.
     expect(loadServerConfig({ JWT_SECRET: 'é'.repeat(16) }).jwtSecret).toBe('é'.repeat(16));
@@ -90,7 +92,36 @@ describe('loadServerConfig', () => {
       jwtIssuer: undefined,
     });
     for (const bad of ['http://idp.example.com/jwks', 'ftp://127.0.0.1/jwks', '/jwks', 'not a url']) {
-      expect(() => loadServerConfig({ JWKS_URL: bad })).toThrow(/^JWKS_URL must be/);
+      expect(() => loadServerConfig({ JWKS_URL: bad })).toThrow(/^JWKS_URL: must be/);
+    }
+  });
+
+  it('reads SYNC_SCOPES, and defaults to the demo scopes', () => {
+    const scopes = '[{"table":"public.items","rule":{"kind":"shared"}}]';
+    expect(loadServerConfig({ SYNC_SCOPES: scopes }).scope.tables.map((t) => t.table)).toEqual([
+      'public.items',
+    ]);
+    expect(loadServerConfig({}).scope.byName.has('public.tasks')).toBe(true);
+  });
+
+  it('fails with one ConfigError line naming the setting (SYNC_SCOPES no longer throws a bare SyntaxError)', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ SYNC_SCOPES: '[{table: public.tasks}]' }, /^SYNC_SCOPES: is not valid JSON/],
+      [
+        { SYNC_SCOPES: '[{"table":"public.t","rule":{"kind":"any"}}]' },
+        /^SYNC_SCOPES: entry 1 \(public\.t\): "rule\.kind"/,
+      ],
+      [{ LOG_RETENTION_MS: '7d' }, /^LOG_RETENTION_MS: must be a positive integer, got "7d"$/],
+      [{ DB_DRIVER: 'mysql' }, /^DB_DRIVER: must be pg or neon, got "mysql"$/],
+      // A secret: its length is named, never its value.
+      [{ HEALTH_TOKEN: 'short-secret' }, /^HEALTH_TOKEN: must be at least 16 characters \(.*\), got 12$/],
+    ];
+    for (const [env, message] of cases) {
+      expect(() => loadServerConfig(env)).toThrow(ConfigError);
+      expect(() => loadServerConfig(env)).toThrow(message);
+      const check = tryLoadServerConfig(env);
+      expect(check.ok).toBe(false);
+      if (!check.ok) expect(check.error.message).toMatch(message);
     }
   });
 });

@@ -8,11 +8,13 @@ import {
   MAX_HEARTBEAT_INTERVAL_MS,
   MIN_HEARTBEAT_INTERVAL_MS,
 } from '@vibestack/proto';
-import { LOOPBACK_HOSTNAMES, MIN_JWT_SECRET_BYTES } from '../constants.ts';
-import { createScopeConfig, type ScopeConfig, type TableScope } from '../core/scope/scope-config.ts';
+import { HEALTH_TOKEN_MIN_LENGTH, LOOPBACK_HOSTNAMES, MIN_JWT_SECRET_BYTES } from '../constants.ts';
+import { createScopeConfig, type ScopeConfig } from '../core/scope/scope-config.ts';
 import type { NeonDriverOptions, SqlDriverConfig } from '../db/sql-client.ts';
 import type { ConfigEnv } from './config-env.ts';
+import { ConfigError, shownValue } from './config-error.ts';
 import { DEMO_SCOPES } from './demo-scopes.ts';
+import { parseSyncScopes } from './sync-scopes.ts';
 
 /** Replication and change-log settings. */
 export interface ReplicationConfig {
@@ -46,8 +48,10 @@ export interface ServerConfig {
   readonly jwtIssuer: string | undefined;
   /** Required `aud` of every token (`JWT_AUDIENCE`), or none. */
   readonly jwtAudience: string | undefined;
-  /** Dev-only routes (token minting) are served. Never set in production. */
+  /** Dev-only routes (token minting) are served, and `/health` details to anyone. Never set in production. */
   readonly dev: boolean;
+  /** `HEALTH_TOKEN`: `Authorization: Bearer <it>` gets the details of `/health`. */
+  readonly healthToken: string | undefined;
   readonly scope: ScopeConfig;
   readonly replication: ReplicationConfig;
   /** `Welcome.heartbeat_interval_ms` of every sync connection (docs/protocol.md §11), ms; 1 000–300 000. */
@@ -71,7 +75,7 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1)
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    throw new ConfigError(name, `must be a positive integer, got ${shownValue(value)}`);
   return n;
 }
 
@@ -85,7 +89,7 @@ function intInRange(
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new RangeError(`${name} must be an integer within ${min}–${max}, got ${value}`);
+    throw new ConfigError(name, `must be an integer within ${min}–${max}, got ${shownValue(value)}`);
   return n;
 }
 
@@ -93,7 +97,7 @@ function flag(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw new RangeError(`${name} must be true or false, got ${value}`);
+  throw new ConfigError(name, `must be true or false, got ${shownValue(value)}`);
 }
 
 /**
@@ -106,7 +110,7 @@ function neonOptions(env: ConfigEnv): NeonDriverOptions {
   const pipelineTLS = flag(env.NEON_PIPELINE_TLS, 'NEON_PIPELINE_TLS');
   const connect = env.NEON_PIPELINE_CONNECT;
   if (connect !== undefined && connect !== '' && connect !== 'password' && connect !== 'false')
-    throw new RangeError(`NEON_PIPELINE_CONNECT must be password or false, got ${connect}`);
+    throw new ConfigError('NEON_PIPELINE_CONNECT', `must be password or false, got ${shownValue(connect)}`);
   return {
     ...(env.NEON_WS_PROXY ? { wsProxy: env.NEON_WS_PROXY } : {}),
     ...(useSecureWebSocket === undefined ? {} : { useSecureWebSocket }),
@@ -114,6 +118,18 @@ function neonOptions(env: ConfigEnv): NeonDriverOptions {
     ...(connect === 'password' ? { pipelineConnect: 'password' as const } : {}),
     ...(connect === 'false' ? { pipelineConnect: false as const } : {}),
   };
+}
+
+/** `HEALTH_TOKEN`, which must be long enough not to be guessed (its value is never shown). */
+function healthToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < HEALTH_TOKEN_MIN_LENGTH) {
+    throw new ConfigError(
+      'HEALTH_TOKEN',
+      `must be at least ${HEALTH_TOKEN_MIN_LENGTH} characters (e.g. openssl rand -hex 32), got ${value.length}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -125,8 +141,9 @@ function jwtSecret(value: string | undefined, dev: boolean): string | undefined 
   if (value === undefined || value === '') return undefined;
   const bytes = new TextEncoder().encode(value).length;
   if (!dev && bytes < MIN_JWT_SECRET_BYTES) {
-    throw new RangeError(
-      `JWT_SECRET is ${bytes} bytes long; it must be at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`). Shorter secrets are accepted only in dev mode (VIBESTACK_DEV=1).`,
+    throw new ConfigError(
+      'JWT_SECRET',
+      `is ${bytes} bytes long; it must be at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`). Shorter secrets are accepted only in dev mode (VIBESTACK_DEV=1).`,
     );
   }
   return value;
@@ -139,12 +156,13 @@ function jwksUrl(value: string | undefined): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    throw new RangeError(`JWKS_URL must be an absolute URL, got ${JSON.stringify(value)}`);
+    throw new ConfigError('JWKS_URL', `must be an absolute URL, got ${shownValue(value)}`);
   }
   const loopback = LOOPBACK_HOSTNAMES.includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new RangeError(
-      `JWKS_URL must be an https: URL (http: only for a loopback host), got ${JSON.stringify(value)}`,
+    throw new ConfigError(
+      'JWKS_URL',
+      `must be an https: URL (http: only for a loopback host), got ${shownValue(value)}`,
     );
   }
   return url.href;
@@ -152,13 +170,14 @@ function jwksUrl(value: string | undefined): string | undefined {
 
 /**
  * Reads the configuration from the environment.
- * @throws RangeError on a malformed value (a misconfiguration should fail loudly, not sync the wrong rows).
+ * @throws ConfigError on a malformed value, naming the setting in one line without its value when it is a
+ * secret (a misconfiguration should fail loudly, not sync the wrong rows).
  */
 export function loadServerConfig(env: ConfigEnv): ServerConfig {
-  const scopes = env.SYNC_SCOPES ? (JSON.parse(env.SYNC_SCOPES) as TableScope[]) : DEMO_SCOPES;
+  const scope = env.SYNC_SCOPES ? parseSyncScopes(env.SYNC_SCOPES) : createScopeConfig(DEMO_SCOPES);
   const driver = env.DB_DRIVER ?? 'pg';
   if (driver !== 'pg' && driver !== 'neon')
-    throw new RangeError(`DB_DRIVER must be pg or neon, got ${driver}`);
+    throw new ConfigError('DB_DRIVER', `must be pg or neon, got ${shownValue(driver)}`);
   const dev = env.VIBESTACK_DEV === '1';
   return {
     databaseUrl: env.DATABASE_URL,
@@ -168,7 +187,8 @@ export function loadServerConfig(env: ConfigEnv): ServerConfig {
     jwtIssuer: env.JWT_ISSUER || undefined,
     jwtAudience: env.JWT_AUDIENCE || undefined,
     dev,
-    scope: createScopeConfig(scopes),
+    healthToken: healthToken(env.HEALTH_TOKEN),
+    scope,
     replication: {
       ...REPLICATION_DEFAULTS,
       publication: env.REPLICATION_PUBLICATION ?? REPLICATION_DEFAULTS.publication,

@@ -3,7 +3,7 @@
  * sessions — replication (slot, pgoutput reads, slot advance) and the snapshot — go over a WebSocket to the
  * local WebSocket→TCP relay (the stand-in for Neon's proxy, configured with the `NEON_*` variables), and a
  * client's initial sync and live changes come out right: its replica equals the database, every transaction
- * once, in order. (`/health`'s reachability probe always uses `pg` over TCP.)
+ * once, in order. (`/health` probes on the ReplicationDO's session, so through the relay too.)
  */
 import { type ServerMessage, SyncMode } from '@vibestack/proto';
 import pg from 'pg';
@@ -116,8 +116,8 @@ it('syncs a snapshot and live changes over the neon driver, through the WebSocke
 
   // At least the ReplicationDO's session and the snapshot's came through the relay…
   expect(relay.connections()).toBeGreaterThanOrEqual(2);
-  // …and no session of the Worker's driver (application_name `vibestack`; the /health probe and this test's
-  // clients set none) bypasses it: closing the relay ends every one of them, the ReplicationDO's open one too.
+  // …and no session of the Worker's driver (application_name `vibestack`; this test's clients set none)
+  // bypasses it: closing the relay ends every one of them, the ReplicationDO's open one too.
   expect(await workerSessions()).toBeGreaterThanOrEqual(1);
   await relay.close();
   await waitUntil(

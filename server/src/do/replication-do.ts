@@ -12,6 +12,7 @@ import {
   ACTIVE_WINDOW_MS,
   CATALOG_REFRESH_MS,
   FANOUT_MAX_TRANSACTIONS,
+  HEALTH_CACHE_MS,
   LOG_READ_MAX_CHUNKS,
   MISSING_TABLES_RECHECK_MS,
   REPLICATION_DO_TABLES,
@@ -24,7 +25,9 @@ import { toRelationDescriptors } from '../db/relation-descriptors.ts';
 import { ensureReplicationSetup, slotStatus } from '../db/setup.ts';
 import { openSqlClient, type SqlClient } from '../db/sql-client.ts';
 import type { Env } from '../env.ts';
-import type { ReplicationHealth } from '../health/replication-health.ts';
+import { createCachedProbe } from '../health/cached-probe.ts';
+import { probeDatabase } from '../health/database-probe.ts';
+import type { ReplicationHealth, ReplicationProbe, SlotState } from '../health/replication-health.ts';
 import { pumpReplication } from '../replication/replication-pump.ts';
 import { type CatalogState, ReplicationCatalogStore } from './catalog-store.ts';
 import { durableSqlPort } from './durable-sql.ts';
@@ -373,21 +376,40 @@ export class ReplicationDO extends DurableObject<Env> {
     return toRawLogBatch(read, log.shapes());
   }
 
-  /** Replication status for `/health`. */
-  async health(): Promise<ReplicationHealth> {
+  /** The database probe of `health()`, on this object's connection, at most once per HEALTH_CACHE_MS. */
+  readonly #healthProbe = createCachedProbe(HEALTH_CACHE_MS, async () => {
+    // Read before the probe: a log that existed then was started from a slot, so an absent slot was lost. (A
+    // log created during the probe belongs to a slot created after it: not created yet, rather than missing.)
+    const logExisted = this.#log !== undefined || ChangeLog.exists(durableSqlPort(this.ctx.storage));
+    // Between two pieces of replication work, never inside one (a failing poll drops the connection).
+    const probe = await this.#exclusive(() => probeDatabase(() => this.#db(), this.#config.replication.slot));
+    return { logExisted, ...probe };
+  });
+
+  /**
+   * Database reachability (probed on this object's long-lived connection, cached HEALTH_CACHE_MS), the slot's
+   * state and the change log (read fresh from storage), for `/health`.
+   */
+  async health(): Promise<ReplicationProbe> {
     await this.poke(false);
-    let slot: Awaited<ReturnType<typeof slotStatus>> | undefined;
-    try {
-      slot = await slotStatus(await this.#db(), this.#config.replication.slot);
-    } catch (error) {
-      this.#lastError ??= error instanceof Error ? error.message : String(error);
-    }
+    const { database, slot, logExisted } = await this.#healthProbe.get();
+    const slotState: SlotState =
+      slot === null
+        ? 'unknown'
+        : !slot.exists
+          ? logExisted
+            ? 'missing'
+            : 'not_created'
+          : slot.lost
+            ? 'lost'
+            : 'ok';
     const stats = this.#log?.stats();
     const subscribers = this.ctx.storage.sql
       .exec<{ n: number }>(`SELECT count(*) AS n FROM ${REPLICATION_DO_TABLES.subscribers}`)
       .one().n;
-    return {
+    const replication: ReplicationHealth = {
       status: this.#lastError ? 'error' : this.#log ? 'ok' : 'starting',
+      slot: slotState,
       lastDurableLsn: lsnText(stats?.head),
       slotConfirmedLsn: lsnText(slot?.confirmedFlushLsn),
       retainedWalBytes:
@@ -401,6 +423,8 @@ export class ReplicationDO extends DurableObject<Env> {
       lastPollAt: this.#lastPollAt === null ? null : new Date(this.#lastPollAt).toISOString(),
       lastError: this.#lastError,
       subscribers,
+      missingTables: this.#catalogStore.load()?.missing ?? [],
     };
+    return { database, replication };
   }
 }

@@ -1,11 +1,12 @@
-import pg from 'pg';
 import { HEALTH_DB_TIMEOUT_MS } from '../constants.ts';
+import { type SlotStatus, slotStatus } from '../db/setup.ts';
+import type { SqlClient } from '../db/sql-client.ts';
 
-/** What `GET /health` reports about the database. */
+/** What `GET /health` reports about the database (details only, see `HealthReport`). */
 export interface DatabaseHealth {
   /** False when no `DATABASE_URL` is configured (nothing was probed). */
   readonly configured: boolean;
-  /** True when a connection was opened and a query answered within the timeout. */
+  /** True when the ReplicationDO's connection answered within the timeout. */
   readonly reachable: boolean;
   /** `SHOW wal_level` (`logical` is required for replication), or `null` when unreachable. */
   readonly walLevel: string | null;
@@ -13,6 +14,8 @@ export interface DatabaseHealth {
   readonly serverVersion: string | null;
   /** Wall-clock time of the probe, connect included, in milliseconds. */
   readonly latencyMs: number;
+  /** When the probe ran (ISO 8601): answers within `HEALTH_CACHE_MS` of it share it. `null` when not probed. */
+  readonly checkedAt: string | null;
   /** Why the database is unreachable (driver message; never contains the password). */
   readonly error?: string;
 }
@@ -24,7 +27,14 @@ export const DATABASE_NOT_CONFIGURED: DatabaseHealth = {
   walLevel: null,
   serverVersion: null,
   latencyMs: 0,
+  checkedAt: null,
 };
+
+/** One probe: the database's health and the replication slot's state (`null` when unreachable). */
+export interface DatabaseProbe {
+  readonly database: DatabaseHealth;
+  readonly slot: SlotStatus | null;
+}
 
 function timeout(ms: number): { promise: Promise<never>; cancel: () => void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,52 +48,55 @@ function timeout(ms: number): { promise: Promise<never>; cancel: () => void } {
 }
 
 /**
- * Connects to `databaseUrl` over TCP (`pg`; in workerd through `nodejs_compat` sockets), reads `wal_level` and
- * `server_version`, and disconnects. Never throws: failures and timeouts come back as `reachable: false`.
+ * Reads `wal_level`, `server_version` and the state of `slot` over the connection `open` returns — the
+ * ReplicationDO's own long-lived one, so a probe opens no connection of its own while the database is up. Never
+ * throws: failures and timeouts come back as `reachable: false`.
  *
- * @param timeoutMs upper bound for the whole probe (default 2000 ms).
+ * @param timeoutMs upper bound for the whole probe, connect included (default `HEALTH_DB_TIMEOUT_MS`).
  */
 export async function probeDatabase(
-  databaseUrl: string,
+  open: () => Promise<SqlClient>,
+  slot: string,
   timeoutMs: number = HEALTH_DB_TIMEOUT_MS,
-): Promise<DatabaseHealth> {
+): Promise<DatabaseProbe> {
   const started = Date.now();
-  const client = new pg.Client({
-    connectionString: databaseUrl,
-    connectionTimeoutMillis: timeoutMs,
-    query_timeout: timeoutMs,
-  });
-  // A socket error after the probe finished (e.g. the server went away) must not become an uncaught error.
-  client.on('error', () => undefined);
+  const checkedAt = new Date(started).toISOString();
   const guard = timeout(timeoutMs);
   try {
     const work = (async () => {
-      await client.connect();
+      const client = await open();
       const { rows } = await client.query<{ wal_level: string; server_version: string }>(
         "SELECT current_setting('wal_level') AS wal_level, current_setting('server_version') AS server_version",
       );
-      return rows[0];
+      return { settings: rows[0], slot: await slotStatus(client, slot) };
     })();
     work.catch(() => undefined); // the guard may win the race; the loser's rejection is expected
-    const row = await Promise.race([work, guard.promise]);
+    const result = await Promise.race([work, guard.promise]);
     return {
-      configured: true,
-      reachable: true,
-      walLevel: row?.wal_level ?? null,
-      serverVersion: row?.server_version ?? null,
-      latencyMs: Date.now() - started,
+      database: {
+        configured: true,
+        reachable: true,
+        walLevel: result.settings?.wal_level ?? null,
+        serverVersion: result.settings?.server_version ?? null,
+        latencyMs: Date.now() - started,
+        checkedAt,
+      },
+      slot: result.slot,
     };
   } catch (error) {
     return {
-      configured: true,
-      reachable: false,
-      walLevel: null,
-      serverVersion: null,
-      latencyMs: Date.now() - started,
-      error: error instanceof Error ? error.message : String(error),
+      database: {
+        configured: true,
+        reachable: false,
+        walLevel: null,
+        serverVersion: null,
+        latencyMs: Date.now() - started,
+        checkedAt,
+        error: error instanceof Error ? error.message : String(error),
+      },
+      slot: null,
     };
   } finally {
     guard.cancel();
-    client.end().catch(() => undefined);
   }
 }

@@ -1,7 +1,23 @@
-/** The replication part of `GET /health`, reported by the ReplicationDO. */
+import type { DatabaseHealth } from './database-probe.ts';
 
+/**
+ * The replication slot as the last probe saw it:
+ * - `ok` — it exists and is usable;
+ * - `missing` — it does not exist although the change log was started from it (dropped by someone, or a
+ *   restored database): unhealthy; the ReplicationDO creates a new one at its next poll when it can, and every
+ *   client then re-syncs (MUST_REFETCH);
+ * - `lost` — Postgres invalidated it (`wal_status = lost`, e.g. WAL removed): unhealthy, handled as `missing`;
+ * - `not_created` — replication has not started yet (a new deployment; the first poll creates it);
+ * - `unknown` — the database did not answer.
+ */
+export type SlotState = 'ok' | 'missing' | 'lost' | 'not_created' | 'unknown';
+
+/** The replication part of `GET /health`, reported by the ReplicationDO (details only, see `HealthReport`). */
 export interface ReplicationHealth {
+  /** `error` while the last poll failed (`lastError`); `starting` until the change log is open. */
   readonly status: 'ok' | 'starting' | 'error';
+  /** The slot at the last probe (cached with the database part). */
+  readonly slot: SlotState;
   readonly lastDurableLsn: string | null;
   readonly slotConfirmedLsn: string | null;
   readonly retainedWalBytes: number | null;
@@ -13,4 +29,15 @@ export interface ReplicationHealth {
   readonly lastPollAt: string | null;
   readonly lastError: string | null;
   readonly subscribers: number;
+  /**
+   * Tables named in SYNC_SCOPES that did not exist at the last look (`schema.name`). Not unhealthy: the other
+   * tables are synced, and these are picked up once created.
+   */
+  readonly missingTables: readonly string[];
+}
+
+/** What the ReplicationDO's `health()` answers: the database (probed on its own connection) and replication. */
+export interface ReplicationProbe {
+  readonly database: DatabaseHealth;
+  readonly replication: ReplicationHealth;
 }

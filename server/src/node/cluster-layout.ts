@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   LOCAL_STATE_DIR,
@@ -8,10 +6,10 @@ import {
   PG_LOG_FILE_SUFFIX,
   PG_OS_USER,
   PG_OWNER_FILE_SUFFIX,
-  RELOCATED_DIR_PREFIX,
 } from '../constants.ts';
 import { copyBinaries, locatePackagedBinaries, type PostgresBinaries } from './postgres-binaries.ts';
 import { canEnterDirectory, canExecute, type RunAs } from './postgres-os-user.ts';
+import { adoptLegacyCluster, prepareRelocationDir, writeRelocationNote } from './relocation.ts';
 
 /** Where one named cluster keeps its binaries, data, log and owner file. */
 export interface ClusterLayout {
@@ -24,7 +22,7 @@ export interface ClusterLayout {
   readonly logFile: string;
   /** JSON naming the Node process that runs the cluster (`<name>.owner`). */
   readonly ownerFile: string;
-  /** True when binaries or data were moved under `os.tmpdir()` because the checkout is unreachable. */
+  /** True when binaries or data live in `/var/lib/vibestack/<hash>` because the checkout is unreachable. */
   readonly relocated: boolean;
 }
 
@@ -41,33 +39,12 @@ export interface ClusterLayoutOptions {
   readonly log: (line: string) => void;
 }
 
-/** `os.tmpdir()/vibestack-<hash of projectRoot>`: stable per checkout, distinct between checkouts. */
-export function relocationDir(projectRoot: string): string {
-  const hash = createHash('sha256').update(projectRoot).digest('hex').slice(0, 12);
-  return join(tmpdir(), `${RELOCATED_DIR_PREFIX}${hash}`);
-}
-
-/**
- * A world-traversable directory we own. `os.tmpdir()` is writable by everyone, so a directory found there is
- * only trusted when this process's user owns it and nobody else can write to it (it holds binaries we run).
- */
-function ensureTrustedDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const stat = lstatSync(dir);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
-  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o022) !== 0) {
-    throw new Error(
-      `${dir} exists but is not a directory owned by uid ${uid} and writable only by it; remove it and retry.`,
-    );
-  }
-  chmodSync(dir, 0o755);
-}
-
 /**
  * Decides where a cluster lives. Normally: binaries inside `node_modules`, data in
  * `<projectRoot>/.vibestack/pg/<name>`. When running as root, Postgres runs as the OS user `postgres`, which
  * must be able to reach both; a checkout under a mode-700 directory (such as `/root`) breaks that, so the
- * unreachable part is copied to / kept in `os.tmpdir()/vibestack-<hash>` instead.
+ * unreachable part is copied to / kept in `/var/lib/vibestack/<hash of the checkout>` instead (see
+ * `relocation.ts`: persistent, reused, named in `.vibestack/pg/RELOCATED.txt`, stale copies cleaned).
  */
 export async function resolveClusterLayout(options: ClusterLayoutOptions): Promise<ClusterLayout> {
   const packaged = locatePackagedBinaries();
@@ -80,8 +57,7 @@ export async function resolveClusterLayout(options: ClusterLayoutOptions): Promi
   let binaries = packaged;
   let clustersDir = preferredClusters;
   if (!binariesOk || !dataOk) {
-    const base = relocationDir(options.projectRoot);
-    ensureTrustedDir(base);
+    const base = prepareRelocationDir(options.projectRoot, packaged.version, options.log);
     const moved = [!binariesOk ? 'binaries' : undefined, !dataOk ? 'data' : undefined].filter(Boolean);
     options.log(
       `The OS user "${PG_OS_USER}" cannot reach ${!dataOk ? preferredClusters : packaged.nativeDir} ` +
@@ -92,11 +68,11 @@ export async function resolveClusterLayout(options: ClusterLayoutOptions): Promi
     if (!dataOk) {
       clustersDir = join(base, PG_CLUSTERS_DIR);
       mkdirSync(clustersDir, { recursive: true, mode: 0o755 });
+      await adoptLegacyCluster(options.projectRoot, clustersDir, options.name, options.log);
+      writeRelocationNote(preferredClusters, clustersDir);
     }
     if (!canExecute(options.runAs, binaries.postgres) || !canEnterDirectory(options.runAs, clustersDir)) {
-      throw new Error(
-        `The OS user "${PG_OS_USER}" cannot reach ${base} either; check the permissions of ${tmpdir()}.`,
-      );
+      throw new Error(`The OS user "${PG_OS_USER}" cannot reach ${base} either; check its permissions.`);
     }
   }
   return {

@@ -1,13 +1,28 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_TEST_SETTINGS } from '../constants.ts';
-import { relocationDir } from './cluster-layout.ts';
+import {
+  PG_TEST_SETTINGS,
+  RELOCATION_CHECKOUT_FILE,
+  RELOCATION_NOTE_FILE,
+  RELOCATION_ROOT,
+} from '../constants.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-pg.ts';
 import { isProcessAlive } from './process-control.ts';
+import { legacyRelocationDir, relocationDir } from './relocation.ts';
 import { createTestDatabase, type TestDatabase, testClusterAdmin } from './test-database.ts';
 
 async function query<R extends pg.QueryResultRow>(
@@ -192,27 +207,69 @@ describe('startEmbeddedPostgres', () => {
   });
 
   it.runIf(process.getuid?.() === 0)(
-    'relocates data under os.tmpdir() when the checkout is mode 700 (root)',
+    'keeps data of a mode-700 checkout (root) in /var/lib/vibestack/<hash>: findable, reused after a kill, stale copies cleaned',
     async () => {
       const locked = join(scratch, 'locked');
       mkdirSync(locked, { mode: 0o700 });
-      const server = await startEmbeddedPostgres({
+      const preferred = join(locked, 'pg');
+      const base = relocationDir(locked);
+      const legacy = legacyRelocationDir(locked);
+      const options = {
         name: 'relocated',
-        clustersDir: join(locked, 'pg'),
+        clustersDir: preferred,
         projectRoot: locked,
-        ephemeral: true,
         settings: PG_TEST_SETTINGS,
-      });
+      };
+      // Leftovers the start must clean: the relocation directory of a checkout that was deleted, a binaries copy
+      // a killed run left half-done, binaries of another Postgres version.
+      const orphaned = join(RELOCATION_ROOT, `test-${process.pid}-gone`);
+      mkdirSync(join(orphaned, 'pg', 'dev'), { recursive: true });
+      writeFileSync(join(orphaned, RELOCATION_CHECKOUT_FILE), `${join(scratch, 'deleted-checkout')}\n`);
+      mkdirSync(join(base, `postgres-0.0.1.tmp-${await deadPid()}-1`), { recursive: true });
+      mkdirSync(join(base, 'postgres-0.0.1', 'native'), { recursive: true });
       try {
-        expect(server.relocated).toBe(true);
-        expect(server.dataDir.startsWith(relocationDir(locked))).toBe(true);
-        expect(statSync(relocationDir(locked)).mode & 0o777).toBe(0o755);
-        await query(server.url, 'SELECT 1');
+        const first = await startEmbeddedPostgres(options);
+        expect(first.relocated).toBe(true);
+        expect(base.startsWith(`${RELOCATION_ROOT}/`)).toBe(true);
+        expect(first.dataDir).toBe(join(base, 'pg', 'relocated'));
+        expect(statSync(base).mode & 0o777).toBe(0o755);
+        // Findable from the checkout, and the directory names its checkout.
+        expect(readFileSync(join(preferred, RELOCATION_NOTE_FILE), 'utf8')).toContain(join(base, 'pg'));
+        expect(readFileSync(join(base, RELOCATION_CHECKOUT_FILE), 'utf8')).toBe(`${locked}\n`);
+        expect(readdirSync(base).filter((entry) => entry.startsWith('postgres-'))).toEqual([]);
+        expect(existsSync(orphaned)).toBe(false);
+        await query(first.url, 'CREATE TABLE kept (id int)');
+
+        // The harness is killed (its server keeps running, its owner is gone): the next start stops that server
+        // and reuses the data in the same place.
+        writeFileSync(
+          join(base, 'pg', 'relocated.owner'),
+          JSON.stringify({ pid: await deadPid(), startedAt: 'then' }),
+        );
+        const second = await startEmbeddedPostgres(options);
+        expect(isProcessAlive(first.pid)).toBe(false);
+        expect(second.dataDir).toBe(first.dataDir);
+        const kept = "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'kept'";
+        expect((await query<{ n: number }>(second.url, kept))[0]?.n).toBe(1);
+        await second.stop();
+        expect(existsSync(join(second.dataDir, 'PG_VERSION'))).toBe(true); // kept for the next run
+
+        // Data that an earlier version kept in os.tmpdir() (emptied at boot) is moved here and used.
+        mkdirSync(join(legacy, 'pg'), { recursive: true, mode: 0o755 });
+        execFileSync('mv', [second.dataDir, join(legacy, 'pg', 'relocated')]);
+        const third = await startEmbeddedPostgres(options);
+        try {
+          expect(third.dataDir).toBe(first.dataDir);
+          expect((await query<{ n: number }>(third.url, kept))[0]?.n).toBe(1);
+          expect(existsSync(legacy)).toBe(false);
+        } finally {
+          await third.stop();
+        }
       } finally {
-        await server.stop();
-        rmSync(relocationDir(locked), { recursive: true, force: true });
+        rmSync(base, { recursive: true, force: true });
+        rmSync(legacy, { recursive: true, force: true });
+        rmSync(orphaned, { recursive: true, force: true });
       }
-      expect(existsSync(server.dataDir)).toBe(false);
     },
   );
 });

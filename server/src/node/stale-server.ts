@@ -59,7 +59,10 @@ export function removeOwner(layout: ClusterLayout): void {
  * - It names a live Postgres whose owner is alive: another process is using the cluster; this throws with a
  *   message saying which process, instead of failing later with an unexplained error.
  */
-export async function clearStaleServer(layout: ClusterLayout, log: (line: string) => void): Promise<void> {
+export async function clearStaleServer(
+  layout: Pick<ClusterLayout, 'dataDir' | 'ownerFile'>,
+  log: (line: string) => void,
+): Promise<void> {
   const postmaster = readPostmasterPid(layout.dataDir);
   const pidFile = join(layout.dataDir, 'postmaster.pid');
   if (!postmaster) {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  DEV_VARS_FILE,
   LOCAL_STATE_DIR,
   LOOPBACK_HOST,
   ROUTES,
@@ -180,7 +181,7 @@ export async function startWranglerDev(options: StartWranglerDevOptions = {}): P
   const envFile = join(stateDir, `${VARS_FILE_PREFIX}${tag}.env`);
   const persistTo = options.persistTo ?? join(stateDir, `${SCRATCH_STATE_PREFIX}${tag}`);
   writeFileSync(envFile, toDotEnv(options.vars ?? {}), { mode: 0o600 });
-  const devVars = join(serverDir, '.dev.vars');
+  const devVars = join(serverDir, DEV_VARS_FILE);
   const envFiles = options.includeDevVars && existsSync(devVars) ? [devVars, envFile] : [envFile];
 
   const args = [
