@@ -9,6 +9,7 @@ import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { clientBenchmark } from './client.bench.ts';
 import { codecBenchmark } from './codec.bench.ts';
+import { connectionsBenchmark } from './connections.bench.ts';
 import { serverBenchmark } from './server.bench.ts';
 
 /** A benchmark: returns named numbers (with units in the names). */
@@ -17,7 +18,7 @@ export interface Benchmark {
   run(): Promise<Record<string, number | string>>;
 }
 
-const benchmarks: Benchmark[] = [codecBenchmark, serverBenchmark, clientBenchmark];
+const benchmarks: Benchmark[] = [codecBenchmark, serverBenchmark, clientBenchmark, connectionsBenchmark];
 const filter = process.argv[2];
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });

@@ -230,6 +230,13 @@ export const MISSING_TABLES_RECHECK_MS = 10_000;
 /** After a poll that found transactions, the ReplicationDO keeps polling at its fastest rate this long (ms). */
 export const ACTIVE_WINDOW_MS = 5_000;
 
+/**
+ * Once quiet (no transaction of ours for ACTIVE_WINDOW_MS), the ReplicationDO asks Postgres how far WAL is flushed
+ * this often (ms) — a statement without decoding — and reads the slot as soon as anything was written, so a change
+ * after minutes of quiet is captured within this, not after a backed-off poll interval.
+ */
+export const QUIET_WAL_CHECK_MS = 25;
+
 /** The most transactions one fan-out notification carries; sessions read anything beyond from the log. */
 export const FANOUT_MAX_TRANSACTIONS = 64;
 

@@ -152,6 +152,15 @@ async function confirmedLsn(client: SqlClient, slot: string): Promise<Lsn> {
  * returns the new confirmed LSN. Never moves backwards: an `lsn` at or below the current position is a no-op.
  * Postgres caps the move at the flushed WAL, so the result may be below `lsn`.
  */
+/**
+ * `pg_current_wal_flush_lsn()`: how far WAL is flushed, the most a read can decode. A cheap statement (no
+ * decoding), for telling whether anything at all was written since the last read.
+ */
+export async function walFlushLsn(client: SqlClient): Promise<Lsn> {
+  const { rows } = await client.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_flush_lsn() AS lsn');
+  return pgLsn(rows[0]?.lsn ?? null, 'pg_current_wal_flush_lsn()');
+}
+
 export async function advanceSlot(client: SqlClient, slot: string, lsn: Lsn): Promise<Lsn> {
   const current = await confirmedLsn(client, slot);
   if (lsn <= current) return current;

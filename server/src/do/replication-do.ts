@@ -15,6 +15,7 @@ import {
   HEALTH_CACHE_MS,
   LOG_READ_MAX_CHUNKS,
   MISSING_TABLES_RECHECK_MS,
+  QUIET_WAL_CHECK_MS,
   REPLICATION_DO_TABLES,
 } from '../constants.ts';
 import { ChangeLog, type LogContinuation } from '../core/log/change-log.ts';
@@ -22,6 +23,7 @@ import { requiresReplicaIdentityFull, splitQualifiedName } from '../core/scope/s
 import { findTables, readRelations } from '../db/catalog.ts';
 import { quoteTable, type TableName, tableLabel } from '../db/quote.ts';
 import { toRelationDescriptors } from '../db/relation-descriptors.ts';
+import { walFlushLsn } from '../db/replication-reader.ts';
 import { ensureReplicationSetup, slotStatus } from '../db/setup.ts';
 import { openSqlClient, type SqlClient } from '../db/sql-client.ts';
 import type { Env } from '../env.ts';
@@ -45,6 +47,8 @@ export class ReplicationDO extends DurableObject<Env> {
   /** The slot and publication were checked and set up by this instance (a poll may run). */
   #ready = false;
   #lastMissingCheckAt = 0;
+  /** While quiet, the slot is read again no sooner than this (ms), however WAL moves (see #poll). */
+  #nextReadAt = 0;
   /** The tail of the work that uses the database connection: one piece at a time (see #exclusive). */
   #dbWork: Promise<unknown> = Promise.resolve();
   #pollIntervalMs: number;
@@ -223,6 +227,18 @@ export class ReplicationDO extends DurableObject<Env> {
     try {
       const log = await this.#ensureLog();
       const client = await this.#db();
+      const quiet = Date.now() - this.#lastActivityAt >= ACTIVE_WINDOW_MS;
+      if (quiet) {
+        // No write of ours for a while: ask only how far WAL is flushed (no decoding), and read the slot as soon
+        // as anything was written — unless WAL keeps moving for nothing we publish, when reads back off.
+        const written = (await walFlushLsn(client)) - 1n > log.head();
+        if (!written || Date.now() < this.#nextReadAt) {
+          this.#lastPollAt = Date.now();
+          this.#lastError = null;
+          await this.#maintainCatalog(log);
+          return QUIET_WAL_CHECK_MS;
+        }
+      }
       const result = await pumpReplication(client, log, {
         slot: replication.slot,
         publication: replication.publication,
@@ -253,12 +269,15 @@ export class ReplicationDO extends DurableObject<Env> {
         if (newest) this.#lagMs = Date.now() - Number(newest.commitTimeUs / 1000n);
         this.#lastActivityAt = Date.now();
       }
-      // Stay at the fastest rate for a while after activity (writes come in bursts), then back off.
-      this.#pollIntervalMs =
-        Date.now() - this.#lastActivityAt < ACTIVE_WINDOW_MS
-          ? replication.minPollIntervalMs
-          : Math.min(this.#pollIntervalMs * 2, replication.maxPollIntervalMs);
-      return result.caughtUp ? this.#pollIntervalMs : 0;
+      // Stay at the fastest rate for a while after activity (writes come in bursts); then reads back off while
+      // they find nothing of ours, and cheap WAL checks run in between (see above).
+      const active = Date.now() - this.#lastActivityAt < ACTIVE_WINDOW_MS;
+      this.#pollIntervalMs = active
+        ? replication.minPollIntervalMs
+        : Math.min(this.#pollIntervalMs * 2, replication.maxPollIntervalMs);
+      this.#nextReadAt = active || !result.caughtUp ? 0 : Date.now() + this.#pollIntervalMs;
+      if (!result.caughtUp) return 0;
+      return active ? this.#pollIntervalMs : QUIET_WAL_CHECK_MS;
     } catch (error) {
       this.#lastError = error instanceof Error ? error.message : String(error);
       console.error('replication poll failed', error);
@@ -299,6 +318,7 @@ export class ReplicationDO extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || (now && current > Date.now())) {
       this.#pollIntervalMs = this.#config.replication.minPollIntervalMs;
+      this.#nextReadAt = 0;
       await this.ctx.storage.setAlarm(Date.now());
     }
   }
