@@ -2,7 +2,7 @@
  * The CLI end to end: real Postgres, the real Worker in workerd, and the real `bin/vibestack-client.js` run as a
  * child process on a PGlite directory. `sync --until-caught-up` creates the database and `query` prints the
  * server's rows losslessly; a second run resumes without a snapshot; a long-running `sync` follows a live change
- * and stops cleanly on SIGTERM; a bad token and a bad command line fail with their exit codes.
+ * and stops cleanly on SIGTERM; a refused token fails at once, and a bad command line fails with its exit code.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -196,6 +196,13 @@ it('syncs a new directory until caught up, and query prints the server rows loss
   expect(sync.code, sync.stderr).toBe(0);
   expect(sync.stdout).toBe('');
   expect(states(sync.stderr)).toContain('SNAPSHOT');
+  // Snapshot progress has no made-up estimate (the server's is unknown for a table never analyzed).
+  const snapshotLines = jsonLines(sync.stderr).filter((l) => l.state === 'SNAPSHOT');
+  expect(snapshotLines.length).toBeGreaterThan(0);
+  for (const l of snapshotLines) {
+    expect(l.estimatedRows).not.toBe('0');
+    if ('stagedRows' in l) expect(l.resumed).toBe(false);
+  }
   expect(jsonLines(sync.stderr).at(-1)).toMatchObject({ type: 'caught-up' });
 
   const rows = await query(LOCAL_ROWS);
@@ -283,7 +290,7 @@ it('follows live changes until SIGTERM, then stops cleanly and keeps the data', 
   expect(await query(LOCAL_ROWS)).toEqual(await expectedRows());
 }, 600_000);
 
-it('fails with the error code name on a bad token', async () => {
+it('fails at once on a refused fixed token, saying which flags give another', async () => {
   const badDir = join(tmp, 'bad-token');
   const text = await runCli([
     'sync',
@@ -296,13 +303,25 @@ it('fails with the error code name on a bad token', async () => {
     '--until-caught-up',
   ]);
   expect(text.code).toBe(1);
-  expect(text.stderr).toMatch(/vibestack-client: error: UNAUTHENTICATED: .*cannot be renewed/);
+  const refused =
+    /the server refused the token \(UNAUTHENTICATED: [^)]+\); pass a fresh one with --token\/VIBESTACK_TOKEN or use --token-command$/;
+  const lines = text.stderr.trim().split('\n');
+  expect(lines.map((l) => l.split(' ')[1])).toEqual(['CONNECTING', 'AWAIT_WELCOME', 'FAILED', 'error:']);
+  expect(lines[2]).toMatch(/^vibestack-client: FAILED lsn=0\/0 error=UNAUTHENTICATED: /);
+  expect(lines[2]).toMatch(refused);
+  expect(lines[3]).toMatch(/^vibestack-client: error: UNAUTHENTICATED: /);
+  expect(lines[3]).toMatch(refused);
 
   const json = await runCli(['sync', '--url', worker.url, '--dir', badDir, '--json'], {
     VIBESTACK_TOKEN: 'x.y.z',
   });
   expect(json.code).toBe(1);
-  expect(jsonLines(json.stderr).at(-1)).toMatchObject({ type: 'error', code: 'UNAUTHENTICATED' });
+  expect(states(json.stderr)).toEqual(['CONNECTING', 'AWAIT_WELCOME', 'FAILED']);
+  expect(jsonLines(json.stderr).at(-1)).toMatchObject({
+    type: 'error',
+    code: 'UNAUTHENTICATED',
+    message: expect.stringMatching(refused),
+  });
 }, 600_000);
 
 it('exits 2 on a bad command line and 1 on an SQL error', async () => {

@@ -16,7 +16,8 @@ import { CliError } from './cli-error.ts';
 import { type CliIo, errLine } from './cli-io.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE } from './constants.ts';
 import { isUsableForSync, lockDirectory } from './dir-lock.ts';
-import { createStatusReporter, reportedError, type StatusReporter } from './status-lines.ts';
+import { createErrorWording, type ErrorWording } from './error-wording.ts';
+import { createStatusReporter, type StatusReporter } from './status-lines.ts';
 import { createOutcomeJudge, type Outcome } from './sync-outcome.ts';
 import { createTokenProvider } from './token-source.ts';
 
@@ -46,8 +47,9 @@ async function syncDatabase(
   io: CliIo,
   reporter: StatusReporter,
   outcome: { promise: Promise<Outcome>; settle: (o: Outcome) => void; settled: () => boolean },
+  word: ErrorWording,
 ): Promise<{ outcome: Outcome; appliedLsn: Lsn }> {
-  const judge = createOutcomeJudge(command, outcome.settle);
+  const judge = createOutcomeJudge(command, outcome.settle, word);
   const client: SyncClient = await createSyncClient({
     url: command.url,
     db,
@@ -67,10 +69,8 @@ async function syncDatabase(
   if (command.timeoutMs !== undefined) {
     timeout = setTimeout(() => {
       const s = client.status;
-      const last =
-        s.error === undefined
-          ? ''
-          : `; last error ${reportedError(s.error).code}: ${reportedError(s.error).message}`;
+      const error = s.error === undefined ? undefined : word(s.error);
+      const last = error === undefined ? '' : `; last error ${error.code}: ${error.message}`;
       outcome.settle({
         kind: 'failed',
         error: {
@@ -89,7 +89,8 @@ async function syncDatabase(
 
 /** Runs the `sync` command; resolves to the exit code. */
 export async function runSync(command: SyncCommand, io: CliIo): Promise<number> {
-  const reporter = createStatusReporter({ json: command.json, write: io.err });
+  const word = createErrorWording(command.token);
+  const reporter = createStatusReporter({ json: command.json, write: io.err, wordError: word });
   let settled: Outcome | undefined;
   let settle!: (o: Outcome) => void;
   const promise = new Promise<Outcome>((resolve) => {
@@ -113,11 +114,14 @@ export async function runSync(command: SyncCommand, io: CliIo): Promise<number> 
       try {
         end =
           settled === undefined
-            ? await syncDatabase(db, command, io, reporter, {
-                promise,
-                settle,
-                settled: () => settled !== undefined,
-              })
+            ? await syncDatabase(
+                db,
+                command,
+                io,
+                reporter,
+                { promise, settle, settled: () => settled !== undefined },
+                word,
+              )
             : { outcome: settled };
       } finally {
         await db.close();
