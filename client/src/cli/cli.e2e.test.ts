@@ -1,8 +1,9 @@
 /**
  * The CLI end to end: real Postgres, the real Worker in workerd, and the real `bin/vibestack-client.js` run as a
  * child process on a PGlite directory. `sync --until-caught-up` creates the database and `query` prints the
- * server's rows losslessly; a second run resumes without a snapshot; a long-running `sync` follows a live change
- * and stops cleanly on SIGTERM; a refused token fails at once, and a bad command line fails with its exit code.
+ * server's rows losslessly; a second run (given the sync URL) resumes without a snapshot; a long-running `sync`
+ * follows a live change and stops cleanly on SIGTERM; a refused token fails at once, a wrong URL names the URL it
+ * tried, and a bad command line fails with its exit code.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -218,7 +219,7 @@ it('syncs a new directory until caught up, and query prints the server rows loss
   expect(stdout).toBe('[\n{"doc":{"n":7,"big":12345678901234567890123}}\n]\n');
 }, 600_000);
 
-it('resumes from the applied LSN on the next run (no snapshot) with --token-command', async () => {
+it('resumes from the applied LSN on the next run (no snapshot) with --token-command and the sync URL', async () => {
   const [before] = await query('SELECT client_id, applied_lsn::text AS lsn FROM _vibestack.state');
   const logged = await changeRows([
     "UPDATE items SET title = 'changed', big = -9223372036854775808 WHERE id % 50 = 0",
@@ -229,10 +230,12 @@ it('resumes from the applied LSN on the next run (no snapshot) with --token-comm
   ]);
   await serverLogged(logged);
   const tokenCommand = `${JSON.stringify(process.execPath)} -e "fetch('${worker.url}/dev/token?sub=u1').then((r) => r.json()).then((j) => console.log(j.token))"`;
+  // The URL as docs and logs show it, with the directory's own client id.
+  const syncUrl = `${worker.url.replace('http://', 'ws://')}/v1/sync?client_id=${before!.client_id}`;
   const sync = await runCli([
     'sync',
     '--url',
-    worker.url,
+    syncUrl,
     '--dir',
     dir,
     '--token-command',
@@ -322,6 +325,36 @@ it('fails at once on a refused fixed token, saying which flags give another', as
     code: 'UNAUTHENTICATED',
     message: expect.stringMatching(refused),
   });
+}, 600_000);
+
+it('names the URL it tried when there is no sync endpoint, and checks a client id in --url', async () => {
+  const wrong = `${worker.url}/nowhere`;
+  const failed = await runCli(['sync', '--url', wrong, '--dir', dir, '--until-caught-up'], {
+    VIBESTACK_TOKEN: await token(),
+  });
+  expect(failed.code).toBe(1);
+  const tried = `${wrong.replace('http://', 'ws://')}/v1/sync?client_id=`;
+  for (const line of failed.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => /FAILED|error:/.test(l))) {
+    expect(line).toContain(`UNAVAILABLE: the WebSocket upgrade at ${tried}`);
+    expect(line).toContain('failed (HTTP 404): no VibeStack sync endpoint there; check --url');
+  }
+
+  // A client id that is not the directory's: refused before connecting.
+  const other = await runCli(
+    ['sync', '--url', `${worker.url}/v1/sync?client_id=someone-else`, '--dir', dir, '--until-caught-up'],
+    { VIBESTACK_TOKEN: await token() },
+  );
+  expect(other.code).toBe(2);
+  expect(other.stderr).toMatch(/--url names client_id=someone-else, but .* belongs to client id [\w-]+ /);
+  // The README's placeholder, copied as is.
+  const copied = await runCli(['sync', '--url', 'ws://127.0.0.1:8787/v1/sync?client_id=<id>', '--dir', dir], {
+    VIBESTACK_TOKEN: 't',
+  });
+  expect(copied.code).toBe(2);
+  expect(copied.stderr).toContain('client_id=<id>, which is not a client id');
 }, 600_000);
 
 it('exits 2 on a bad command line and 1 on an SQL error', async () => {

@@ -10,12 +10,13 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Lsn } from '@vibestack/proto';
 import WebSocket from 'ws';
 import type { ClientStatus } from '../core/client-types.ts';
+import { storedClientId } from '../pglite/metadata.ts';
 import { createSyncClient, type SyncClient } from '../sync-client.ts';
 import type { SyncCommand } from './args.ts';
 import { CliError } from './cli-error.ts';
 import { type CliIo, errLine } from './cli-io.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE } from './constants.ts';
-import { isUsableForSync, lockDirectory } from './dir-lock.ts';
+import { isDatabaseDirectory, isUsableForSync, lockDirectory } from './dir-lock.ts';
 import { createErrorWording, type ErrorWording } from './error-wording.ts';
 import { createStatusReporter, type StatusReporter } from './status-lines.ts';
 import { createOutcomeJudge, type Outcome } from './sync-outcome.ts';
@@ -87,6 +88,21 @@ async function syncDatabase(
   return { outcome: result, appliedLsn: client.status.appliedLsn };
 }
 
+/**
+ * `--url` named a client id that is not the directory's: a client id belongs to one local database
+ * (docs/protocol.md §4.4), and a new database gets a new one.
+ */
+function clientIdMismatch(command: SyncCommand, stored: string | undefined): CliError {
+  const owner =
+    stored === undefined
+      ? `${command.dir} holds no client yet, and a new database gets a new client id`
+      : `${command.dir} belongs to client id ${stored}`;
+  return CliError.usage(
+    `sync: --url names client_id=${command.clientId}, but ${owner} (a client id belongs to one local ` +
+      `database). Leave ?client_id=… out of --url: the CLI sends the client id stored in --dir.`,
+  );
+}
+
 /** Runs the `sync` command; resolves to the exit code. */
 export async function runSync(command: SyncCommand, io: CliIo): Promise<number> {
   const word = createErrorWording(command.token);
@@ -103,6 +119,9 @@ export async function runSync(command: SyncCommand, io: CliIo): Promise<number> 
   // Watched from the start: a signal during the (slow) database open still ends the run cleanly.
   const unwatch = watchSignals(io, (signal) => settle({ kind: 'signal', signal }));
   try {
+    if (command.clientId !== undefined && !(await isDatabaseDirectory(command.dir))) {
+      throw clientIdMismatch(command, undefined);
+    }
     await mkdir(command.dir, { recursive: true });
     if (!(await isUsableForSync(command.dir))) {
       throw new CliError(`${command.dir} is not empty and holds no PGlite database; choose another --dir`);
@@ -112,6 +131,10 @@ export async function runSync(command: SyncCommand, io: CliIo): Promise<number> 
     try {
       const db = await PGlite.create(command.dir);
       try {
+        if (command.clientId !== undefined) {
+          const stored = await storedClientId(db);
+          if (stored !== command.clientId) throw clientIdMismatch(command, stored);
+        }
         end =
           settled === undefined
             ? await syncDatabase(
