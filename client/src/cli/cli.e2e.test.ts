@@ -23,7 +23,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/vibestack-client.js', import.meta.url));
 const SECRET = 'cli-e2e-secret';
-/** One CLI run: node + tsx + opening PGlite on a busy 2-core machine. */
+/** One CLI run: node + the CLI bundle (built on first use) + opening PGlite on a busy 2-core machine. */
 const RUN_TIMEOUT_MS = 180_000;
 const ROWS = 300;
 
@@ -373,4 +373,12 @@ it('exits 2 on a bad command line and 1 on an SQL error', async () => {
   const missing = await runCli(['query', '--dir', join(tmp, 'missing'), 'SELECT 1']);
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain('no database in');
+
+  // Start-up phases for `npm run bench -- cli-startup`, on stderr only when asked for.
+  const timed = await runCli(['query', '--dir', dir, 'SELECT 1 AS n'], { VIBESTACK_CLI_TIMING: '1' });
+  expect(timed.stdout).toBe('[\n{"n":1}\n]\n');
+  expect(timed.stderr).toMatch(/^vibestack-client: timing: bundle (cached|built|built-in-memory) \d+ ms$/m);
+  expect(timed.stderr).toMatch(/^vibestack-client: timing: database open \d+ ms$/m);
+  // A query process opens PGlite with a small buffer cache (a faster start; sync keeps the default).
+  expect(await query('SHOW shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
 }, 600_000);

@@ -8,7 +8,6 @@ import { mkdir } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import type { Lsn } from '@vibestack/proto';
-import WebSocket from 'ws';
 import type { ClientStatus } from '../core/client-types.ts';
 import { storedClientId } from '../pglite/metadata.ts';
 import { createSyncClient, type SyncClient } from '../sync-client.ts';
@@ -20,6 +19,7 @@ import { isDatabaseDirectory, isUsableForSync, lockDirectory } from './dir-lock.
 import { createErrorWording, type ErrorWording } from './error-wording.ts';
 import { createStatusReporter, type StatusReporter } from './status-lines.ts';
 import { createOutcomeJudge, type Outcome } from './sync-outcome.ts';
+import { type PhaseMark, phaseTimer } from './timing.ts';
 import { createTokenProvider } from './token-source.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -49,8 +49,10 @@ async function syncDatabase(
   reporter: StatusReporter,
   outcome: { promise: Promise<Outcome>; settle: (o: Outcome) => void; settled: () => boolean },
   word: ErrorWording,
+  mark: PhaseMark,
 ): Promise<{ outcome: Outcome; appliedLsn: Lsn }> {
   const judge = createOutcomeJudge(command, outcome.settle, word);
+  const { default: WebSocket } = await import('ws');
   const client: SyncClient = await createSyncClient({
     url: command.url,
     db,
@@ -59,8 +61,14 @@ async function syncDatabase(
     ...(command.compression ? {} : { perMessageDeflate: false }),
     log: (level, message) => reporter.log(level, message),
   });
+  mark('client started');
+  let connected = false;
   const onStatus = (s: ClientStatus) => {
     if (outcome.settled()) return;
+    if (!connected && s.state === 'AWAIT_WELCOME') {
+      connected = true;
+      mark('connected');
+    }
     reporter.status(s);
     judge(s);
   };
@@ -82,6 +90,7 @@ async function syncDatabase(
     }, command.timeoutMs);
   }
   const result = await outcome.promise;
+  mark(result.kind);
   clearTimeout(timeout);
   unsubscribe();
   await client.stop();
@@ -105,6 +114,7 @@ function clientIdMismatch(command: SyncCommand, stored: string | undefined): Cli
 
 /** Runs the `sync` command; resolves to the exit code. */
 export async function runSync(command: SyncCommand, io: CliIo): Promise<number> {
+  const mark = phaseTimer(io.env, io.err);
   const word = createErrorWording(command.token);
   const reporter = createStatusReporter({ json: command.json, write: io.err, wordError: word });
   let settled: Outcome | undefined;
@@ -127,9 +137,11 @@ export async function runSync(command: SyncCommand, io: CliIo): Promise<number> 
       throw new CliError(`${command.dir} is not empty and holds no PGlite database; choose another --dir`);
     }
     const lock = await lockDirectory(command.dir);
+    mark('locked');
     let end: { outcome: Outcome; appliedLsn?: Lsn };
     try {
       const db = await PGlite.create(command.dir);
+      mark('database open');
       try {
         if (command.clientId !== undefined) {
           const stored = await storedClientId(db);
@@ -144,10 +156,12 @@ export async function runSync(command: SyncCommand, io: CliIo): Promise<number> 
                 reporter,
                 { promise, settle, settled: () => settled !== undefined },
                 word,
+                mark,
               )
             : { outcome: settled };
       } finally {
         await db.close();
+        mark('database closed');
       }
     } finally {
       await lock.release();
