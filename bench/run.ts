@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { cliBenchmark } from './cli.bench.ts';
 import { clientBenchmark } from './client.bench.ts';
 import { codecBenchmark } from './codec.bench.ts';
 import { connectionsBenchmark } from './connections.bench.ts';
@@ -18,7 +19,13 @@ export interface Benchmark {
   run(): Promise<Record<string, number | string>>;
 }
 
-const benchmarks: Benchmark[] = [codecBenchmark, serverBenchmark, clientBenchmark, connectionsBenchmark];
+const benchmarks: Benchmark[] = [
+  codecBenchmark,
+  serverBenchmark,
+  clientBenchmark,
+  cliBenchmark,
+  connectionsBenchmark,
+];
 const filter = process.argv[2];
 const resultsDir = join(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });

@@ -62,10 +62,29 @@ it('stops (FAILED) when the upgrade is refused with a 4xx other than 429', async
       res.writeHead(404).end('no such path');
     }),
   );
-  const c = await start(url, 't');
+  // The message names the URL tried, without credentials.
+  const c = await start(url.replace('http://', 'http://user:secret@'), 't');
   const s = await settled(c, (x) => x.state === 'FAILED');
-  expect(s.error?.message).toContain('404');
+  expect(s.error?.rawMessage).toMatch(
+    new RegExp(
+      `^the WebSocket upgrade at ${url.replace('http', 'ws')}/v1/sync\\?client_id=[^ ]+ failed \\(HTTP 404\\)$`,
+    ),
+  );
+  expect(s.error?.message).not.toContain('secret');
   expect(attempts).toBe(1);
+});
+
+it('names the URL and the network error when nothing listens', async () => {
+  const url = await listen(createServer());
+  await new Promise((r) => server!.close(r));
+  server = undefined;
+  const c = await start(url, 't');
+  const s = await settled(c, (x) => x.state === 'BACKOFF');
+  expect(s.error?.rawMessage).toMatch(
+    new RegExp(
+      `^the WebSocket upgrade at ${url.replace('http', 'ws')}/v1/sync\\?client_id=\\S+ failed \\(no connection: connect ECONNREFUSED`,
+    ),
+  );
 });
 
 it('keeps retrying when the upgrade fails with a 5xx', async () => {
@@ -93,10 +112,13 @@ function refusingPeer(tokens: string[]): Server {
   return http;
 }
 
-it('fails with UNAUTHENTICATED, without sending it again, when a fixed token is refused', async () => {
+it('fails with UNAUTHENTICATED at once, without sending it again, when a fixed token is refused', async () => {
   const hellos: string[] = [];
   const c = await start(await listen(refusingPeer(hellos)), 'fixed-token');
+  const states: string[] = [];
+  c.subscribe((x) => states.push(x.state));
   const s = await settled(c, (x) => x.state === 'FAILED');
+  expect(states).toEqual(['AWAIT_WELCOME', 'FAILED']); // no BACKOFF and no reconnect first
   expect(s.error?.code).toBe(ErrorCode.UNAUTHENTICATED);
   expect(hellos).toHaveLength(1);
   await new Promise((r) => setTimeout(r, 50));

@@ -126,6 +126,14 @@ export function socketUrl(base: string, clientId: string): string {
   return url.toString();
 }
 
+/** `url` without a user name and password, for messages. */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 /** How `ws` reports a refused upgrade in its error event. */
 const UPGRADE_REFUSED = /Unexpected server response: (\d{3})/;
 
@@ -152,6 +160,8 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     ...options.session,
     clientId,
     resume,
+    // §4.3: a refused token is never sent again, and a fixed string cannot be renewed.
+    fixedToken: typeof options.token === 'string',
   });
   const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
   if (Socket === undefined)
@@ -192,17 +202,6 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
   };
 
   const connect = async (fresh: boolean): Promise<void> => {
-    if (fresh && typeof options.token === 'string') {
-      // §4.3: the server refused the token, and the same one MUST NOT be sent again.
-      feed({
-        type: 'connect-failed',
-        error: new SyncError(
-          ErrorCode.UNAUTHENTICATED,
-          'the server refused the token, and options.token is a fixed string: pass a function to get fresh ones',
-        ),
-      });
-      return;
-    }
     let token: string;
     try {
       token = typeof options.token === 'string' ? options.token : await options.token(fresh);
@@ -234,20 +233,29 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
       stats.decodeMs += performance.now() - started;
     });
     let httpStatus: number | undefined;
+    let reason: string | undefined;
     ws.addEventListener('close', (event) => {
       if (socket !== ws) return;
       socket = undefined;
       feed(
         opened
           ? { type: 'socket-closed', code: event.code, reason: event.reason }
-          : { type: 'connect-failed', ...(httpStatus === undefined ? {} : { httpStatus }) },
+          : {
+              type: 'connect-failed',
+              url: withoutCredentials(url),
+              ...(httpStatus === undefined ? {} : { httpStatus }),
+              ...(reason === undefined ? {} : { reason }),
+            },
       );
     });
     // A close event follows. Browsers hide why an upgrade failed; `ws` names the HTTP status (§9.3: a 4xx other
-    // than 429 is a configuration error that retrying cannot fix).
+    // than 429 is a configuration error that retrying cannot fix) or the network error.
     ws.addEventListener('error', (event) => {
-      const status = UPGRADE_REFUSED.exec(String((event as { message?: unknown })?.message))?.[1];
-      if (!opened && status !== undefined) httpStatus = Number(status);
+      if (opened) return;
+      const message = (event as { message?: unknown })?.message;
+      const status = UPGRADE_REFUSED.exec(String(message))?.[1];
+      if (status !== undefined) httpStatus = Number(status);
+      else if (typeof message === 'string' && message !== '') reason = message;
     });
   };
 

@@ -75,14 +75,18 @@ describe('sync', () => {
     expect(usageError([...base, '--token-command', '  '])).toMatch(/--token-command is empty/);
   });
 
-  it('accepts ws and http URLs only', () => {
+  it('takes a base URL, or a sync URL reduced to its base URL and client id (sync-url.test.ts)', () => {
+    const sync = (url: string) => ['sync', '--url', url, '--dir', 'd', '--token', 't'];
     for (const url of ['https://sync.example.com', 'ws://localhost:1', 'wss://x.example/base/']) {
-      expect(parseCommandLine(['sync', '--url', url, '--dir', 'd', '--token', 't'], {})).toMatchObject({
-        url,
-      });
+      expect(parseCommandLine(sync(url), {})).toMatchObject({ url });
+      expect(parseCommandLine(sync(url), {})).not.toHaveProperty('clientId');
     }
-    expect(usageError(['sync', '--url', 'localhost:8787', '--dir', 'd', '--token', 't'])).toMatch(/must be/);
-    expect(usageError(['sync', '--url', 'not a url', '--dir', 'd', '--token', 't'])).toMatch(/not a URL/);
+    expect(parseCommandLine(sync('ws://127.0.0.1:8787/v1/sync?client_id=c-1'), {})).toMatchObject({
+      url: 'ws://127.0.0.1:8787/',
+      clientId: 'c-1',
+    });
+    expect(usageError(sync('localhost:8787'))).toMatch(/--url must start with http/);
+    expect(usageError(sync('http://h/v1/sync?token=abc'))).toMatch(/must not carry a token/);
   });
 
   it('rejects a bad command line', () => {

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.ts';
 import { CLI_NAME, TOKEN_ENV, TOKEN_FRESH_ENV } from './constants.ts';
+import { parseSyncUrl } from './sync-url.ts';
 
 /** Where `sync` gets its token. */
 export type TokenSource =
@@ -17,8 +18,10 @@ export type TokenSource =
 /** `vibestack-client sync`. */
 export interface SyncCommand {
   readonly kind: 'sync';
-  /** The server's base URL (`http(s)://` or `ws(s)://`). */
+  /** The server's base URL (`http(s)://` or `ws(s)://`, maybe with a path prefix; sync-url.ts). */
   readonly url: string;
+  /** The `client_id` of a sync URL given as `--url`: it must be the directory's own client id. */
+  readonly clientId?: string;
   /** The PGlite data directory (created when missing). */
   readonly dir: string;
   readonly token: TokenSource;
@@ -65,7 +68,9 @@ Token (one of; needed for every connection):
   ${TOKEN_ENV}        environment variable read when neither option is given
 
 Options:
-  --url URL              the server's base URL (http://, https://, ws:// or wss://)
+  --url URL              the server's base URL (http://, https://, ws:// or wss://, e.g. http://127.0.0.1:8787),
+                         or its sync URL (ws://127.0.0.1:8787/v1/sync; a ?client_id=… in it must be the
+                         client id of DIR)
   --dir DIR              the database directory (one process at a time)
   --until-caught-up      exit 0 once every change up to the server's current LSN is committed locally
   --timeout SECONDS      with --until-caught-up: exit 1 if not caught up in time
@@ -147,19 +152,6 @@ function required(values: Values, name: string, command: string): string {
   return value;
 }
 
-function parseUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw CliError.usage(`sync: --url is not a URL: ${text}`);
-  }
-  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
-    throw CliError.usage(`sync: --url must be http://, https://, ws:// or wss://, not ${url.protocol}//`);
-  }
-  return text;
-}
-
 function parseTokenSource(values: Values, env: Readonly<Record<string, string | undefined>>): TokenSource {
   const token = single(values, 'token');
   const command = single(values, 'token-command');
@@ -199,9 +191,11 @@ function parseSync(args: readonly string[], env: Readonly<Record<string, string 
   if (positionals.length > 0) throw CliError.usage(`sync: unexpected argument "${positionals[0]}"`);
   const untilCaughtUp = values['until-caught-up'] === true;
   const timeoutMs = parseTimeout(single(values, 'timeout'), untilCaughtUp);
+  const { baseUrl, clientId } = parseSyncUrl(required(values, 'url', 'sync'));
   return {
     kind: 'sync',
-    url: parseUrl(required(values, 'url', 'sync')),
+    url: baseUrl,
+    ...(clientId === undefined ? {} : { clientId }),
     dir: required(values, 'dir', 'sync'),
     token: parseTokenSource(values, env),
     untilCaughtUp,

@@ -1,8 +1,9 @@
 /**
  * The CLI end to end: real Postgres, the real Worker in workerd, and the real `bin/vibestack-client.js` run as a
  * child process on a PGlite directory. `sync --until-caught-up` creates the database and `query` prints the
- * server's rows losslessly; a second run resumes without a snapshot; a long-running `sync` follows a live change
- * and stops cleanly on SIGTERM; a bad token and a bad command line fail with their exit codes.
+ * server's rows losslessly; a second run (given the sync URL) resumes without a snapshot; a long-running `sync`
+ * follows a live change and stops cleanly on SIGTERM; a refused token fails at once, a wrong URL names the URL it
+ * tried, and a bad command line fails with its exit code.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,7 +23,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/vibestack-client.js', import.meta.url));
 const SECRET = 'cli-e2e-secret';
-/** One CLI run: node + tsx + opening PGlite on a busy 2-core machine. */
+/** One CLI run: node + the CLI bundle (built on first use) + opening PGlite on a busy 2-core machine. */
 const RUN_TIMEOUT_MS = 180_000;
 const ROWS = 300;
 
@@ -196,6 +197,13 @@ it('syncs a new directory until caught up, and query prints the server rows loss
   expect(sync.code, sync.stderr).toBe(0);
   expect(sync.stdout).toBe('');
   expect(states(sync.stderr)).toContain('SNAPSHOT');
+  // Snapshot progress has no made-up estimate (the server's is unknown for a table never analyzed).
+  const snapshotLines = jsonLines(sync.stderr).filter((l) => l.state === 'SNAPSHOT');
+  expect(snapshotLines.length).toBeGreaterThan(0);
+  for (const l of snapshotLines) {
+    expect(l.estimatedRows).not.toBe('0');
+    if ('stagedRows' in l) expect(l.resumed).toBe(false);
+  }
   expect(jsonLines(sync.stderr).at(-1)).toMatchObject({ type: 'caught-up' });
 
   const rows = await query(LOCAL_ROWS);
@@ -211,7 +219,7 @@ it('syncs a new directory until caught up, and query prints the server rows loss
   expect(stdout).toBe('[\n{"doc":{"n":7,"big":12345678901234567890123}}\n]\n');
 }, 600_000);
 
-it('resumes from the applied LSN on the next run (no snapshot) with --token-command', async () => {
+it('resumes from the applied LSN on the next run (no snapshot) with --token-command and the sync URL', async () => {
   const [before] = await query('SELECT client_id, applied_lsn::text AS lsn FROM _vibestack.state');
   const logged = await changeRows([
     "UPDATE items SET title = 'changed', big = -9223372036854775808 WHERE id % 50 = 0",
@@ -222,10 +230,12 @@ it('resumes from the applied LSN on the next run (no snapshot) with --token-comm
   ]);
   await serverLogged(logged);
   const tokenCommand = `${JSON.stringify(process.execPath)} -e "fetch('${worker.url}/dev/token?sub=u1').then((r) => r.json()).then((j) => console.log(j.token))"`;
+  // The URL as docs and logs show it, with the directory's own client id.
+  const syncUrl = `${worker.url.replace('http://', 'ws://')}/v1/sync?client_id=${before!.client_id}`;
   const sync = await runCli([
     'sync',
     '--url',
-    worker.url,
+    syncUrl,
     '--dir',
     dir,
     '--token-command',
@@ -283,7 +293,7 @@ it('follows live changes until SIGTERM, then stops cleanly and keeps the data', 
   expect(await query(LOCAL_ROWS)).toEqual(await expectedRows());
 }, 600_000);
 
-it('fails with the error code name on a bad token', async () => {
+it('fails at once on a refused fixed token, saying which flags give another', async () => {
   const badDir = join(tmp, 'bad-token');
   const text = await runCli([
     'sync',
@@ -296,13 +306,55 @@ it('fails with the error code name on a bad token', async () => {
     '--until-caught-up',
   ]);
   expect(text.code).toBe(1);
-  expect(text.stderr).toMatch(/vibestack-client: error: UNAUTHENTICATED: .*cannot be renewed/);
+  const refused =
+    /the server refused the token \(UNAUTHENTICATED: [^)]+\); pass a fresh one with --token\/VIBESTACK_TOKEN or use --token-command$/;
+  const lines = text.stderr.trim().split('\n');
+  expect(lines.map((l) => l.split(' ')[1])).toEqual(['CONNECTING', 'AWAIT_WELCOME', 'FAILED', 'error:']);
+  expect(lines[2]).toMatch(/^vibestack-client: FAILED lsn=0\/0 error=UNAUTHENTICATED: /);
+  expect(lines[2]).toMatch(refused);
+  expect(lines[3]).toMatch(/^vibestack-client: error: UNAUTHENTICATED: /);
+  expect(lines[3]).toMatch(refused);
 
   const json = await runCli(['sync', '--url', worker.url, '--dir', badDir, '--json'], {
     VIBESTACK_TOKEN: 'x.y.z',
   });
   expect(json.code).toBe(1);
-  expect(jsonLines(json.stderr).at(-1)).toMatchObject({ type: 'error', code: 'UNAUTHENTICATED' });
+  expect(states(json.stderr)).toEqual(['CONNECTING', 'AWAIT_WELCOME', 'FAILED']);
+  expect(jsonLines(json.stderr).at(-1)).toMatchObject({
+    type: 'error',
+    code: 'UNAUTHENTICATED',
+    message: expect.stringMatching(refused),
+  });
+}, 600_000);
+
+it('names the URL it tried when there is no sync endpoint, and checks a client id in --url', async () => {
+  const wrong = `${worker.url}/nowhere`;
+  const failed = await runCli(['sync', '--url', wrong, '--dir', dir, '--until-caught-up'], {
+    VIBESTACK_TOKEN: await token(),
+  });
+  expect(failed.code).toBe(1);
+  const tried = `${wrong.replace('http://', 'ws://')}/v1/sync?client_id=`;
+  for (const line of failed.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => /FAILED|error:/.test(l))) {
+    expect(line).toContain(`UNAVAILABLE: the WebSocket upgrade at ${tried}`);
+    expect(line).toContain('failed (HTTP 404): no VibeStack sync endpoint there; check --url');
+  }
+
+  // A client id that is not the directory's: refused before connecting.
+  const other = await runCli(
+    ['sync', '--url', `${worker.url}/v1/sync?client_id=someone-else`, '--dir', dir, '--until-caught-up'],
+    { VIBESTACK_TOKEN: await token() },
+  );
+  expect(other.code).toBe(2);
+  expect(other.stderr).toMatch(/--url names client_id=someone-else, but .* belongs to client id [\w-]+ /);
+  // The README's placeholder, copied as is.
+  const copied = await runCli(['sync', '--url', 'ws://127.0.0.1:8787/v1/sync?client_id=<id>', '--dir', dir], {
+    VIBESTACK_TOKEN: 't',
+  });
+  expect(copied.code).toBe(2);
+  expect(copied.stderr).toContain('client_id=<id>, which is not a client id');
 }, 600_000);
 
 it('exits 2 on a bad command line and 1 on an SQL error', async () => {
@@ -321,4 +373,12 @@ it('exits 2 on a bad command line and 1 on an SQL error', async () => {
   const missing = await runCli(['query', '--dir', join(tmp, 'missing'), 'SELECT 1']);
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain('no database in');
+
+  // Start-up phases for `npm run bench -- cli-startup`, on stderr only when asked for.
+  const timed = await runCli(['query', '--dir', dir, 'SELECT 1 AS n'], { VIBESTACK_CLI_TIMING: '1' });
+  expect(timed.stdout).toBe('[\n{"n":1}\n]\n');
+  expect(timed.stderr).toMatch(/^vibestack-client: timing: bundle (cached|built|built-in-memory) \d+ ms$/m);
+  expect(timed.stderr).toMatch(/^vibestack-client: timing: database open \d+ ms$/m);
+  // A query process opens PGlite with a small buffer cache (a faster start; sync keeps the default).
+  expect(await query('SHOW shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
 }, 600_000);

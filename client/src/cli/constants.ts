@@ -10,6 +10,8 @@ export const CLI_NAME = 'vibestack-client';
 export const TOKEN_ENV = 'VIBESTACK_TOKEN';
 /** Environment variable set to `1` for a `--token-command` run after the server rejected the last token. */
 export const TOKEN_FRESH_ENV = 'VIBESTACK_TOKEN_FRESH';
+/** Environment variable: `1` makes the CLI print when it reaches each start-up phase (timing.ts). */
+export const TIMING_ENV = 'VIBESTACK_CLI_TIMING';
 /** A `--token-command` run is killed after this long, in ms. */
 export const TOKEN_COMMAND_TIMEOUT_MS = 30_000;
 /** Most bytes a `--token-command` may print. */
@@ -28,6 +30,9 @@ export const MAX_FRESH_TOKEN_REJECTIONS = 3;
 export const LOCK_FILE = 'vibestack-client.lock';
 /** The file every PGlite (Postgres) data directory has; its absence means "no database here". */
 export const PG_VERSION_FILE = 'PG_VERSION';
+
+/** Postgres `shared_buffers` of a `query` process (query-command.ts); PGlite's default is 128MB. */
+export const QUERY_SHARED_BUFFERS = '16MB';
 
 /** Status lines that only report progress (rows staged, LSN applied) are printed at most this often, in ms. */
 export const PROGRESS_INTERVAL_MS = 1_000;

@@ -8,18 +8,18 @@ import { type Command, parseCommandLine } from './args.ts';
 import { isCliError } from './cli-error.ts';
 import { type CliIo, errLine, processIo } from './cli-io.ts';
 import { CLI_NAME, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './constants.ts';
-import { runQuery } from './query-command.ts';
-import { runSync } from './sync-command.ts';
+import { phaseTimer } from './timing.ts';
 
 async function run(command: Command, io: CliIo): Promise<number> {
   switch (command.kind) {
     case 'help':
       await io.out(`${command.text}\n`);
       return EXIT_OK;
+    // Each command's modules load only when it runs: `query` needs neither the sync client nor `ws`.
     case 'query':
-      return runQuery(command, io);
+      return (await import('./query-command.ts')).runQuery(command, io);
     case 'sync':
-      return runSync(command, io);
+      return (await import('./sync-command.ts')).runSync(command, io);
   }
 }
 
@@ -36,6 +36,7 @@ function helpCommand(argv: readonly string[]): string {
  * process.exit(await main(process.argv.slice(2)));
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  phaseTimer(io.env, io.err)('main');
   try {
     return await run(parseCommandLine(argv, io.env), io);
   } catch (error) {

@@ -11,7 +11,7 @@ describe('status lines', () => {
       state: 'SNAPSHOT',
       appliedLsn: 0n,
       caughtUpLsn: 0n,
-      snapshot: { stagedRows: 1200, estimatedRows: 2500n, receivedBytes: 3_250_000 },
+      snapshot: { stagedRows: 1200, estimatedRows: 2500n, receivedBytes: 3_250_000, resumed: false },
     };
     expect(statusText(snapshot)).toBe('vibestack-client: SNAPSHOT lsn=0/0 rows=1200/~2500 received=3.1 MiB');
     expect(JSON.parse(statusJson(snapshot))).toEqual({
@@ -21,6 +21,7 @@ describe('status lines', () => {
       stagedRows: 1200,
       estimatedRows: '2500',
       receivedBytes: 3_250_000,
+      resumed: false,
     });
     const backoff: ClientStatus = {
       state: 'BACKOFF',
@@ -38,6 +39,44 @@ describe('status lines', () => {
     expect(statusText({ state: 'LIVE', appliedLsn: 16n, caughtUpLsn: 0n, error: unauthenticated })).toBe(
       'vibestack-client: LIVE lsn=0/10',
     );
+  });
+
+  it('shows no estimate before the server gave one, and says when a snapshot was resumed', () => {
+    const connecting: ClientStatus = { state: 'SNAPSHOT', appliedLsn: 0n, caughtUpLsn: 0n };
+    expect(statusText(connecting)).toBe('vibestack-client: SNAPSHOT lsn=0/0');
+    expect(JSON.parse(statusJson(connecting))).toEqual({
+      type: 'status',
+      state: 'SNAPSHOT',
+      appliedLsn: '0/0',
+    });
+    const unknown: ClientStatus = {
+      ...connecting,
+      snapshot: { stagedRows: 10, receivedBytes: 2048, resumed: false },
+    };
+    expect(statusText(unknown)).toBe('vibestack-client: SNAPSHOT lsn=0/0 rows=10 received=2.0 KiB');
+    expect(JSON.parse(statusJson(unknown))).not.toHaveProperty('estimatedRows');
+    const resumed: ClientStatus = {
+      ...connecting,
+      snapshot: { stagedRows: 5000, estimatedRows: 9000n, receivedBytes: 100, resumed: true },
+    };
+    expect(statusText(resumed)).toBe(
+      'vibestack-client: SNAPSHOT lsn=0/0 rows=5000/~9000 received=100 B resumed',
+    );
+    expect(JSON.parse(statusJson(resumed))).toMatchObject({
+      stagedRows: 5000,
+      estimatedRows: '9000',
+      resumed: true,
+    });
+  });
+
+  it('words errors with the given wording', () => {
+    const failed: ClientStatus = { state: 'FAILED', appliedLsn: 0n, caughtUpLsn: 0n, error: unauthenticated };
+    const word = () => ({ code: 'UNAUTHENTICATED', message: 'worded' });
+    expect(statusText(failed, word)).toBe('vibestack-client: FAILED lsn=0/0 error=UNAUTHENTICATED: worded');
+    expect(JSON.parse(statusJson(failed, word)).error).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'worded',
+    });
   });
 
   it('formats byte counts', () => {

@@ -40,6 +40,8 @@ export interface StatusReporterOptions {
   readonly write: (line: string) => void;
   /** Progress-only lines at most this often, in ms; default 1000. */
   readonly intervalMs?: number;
+  /** How errors are worded (error-wording.ts); default the client's code and message. */
+  readonly wordError?: ErrorReporter;
   readonly now?: () => number;
 }
 
@@ -52,20 +54,31 @@ export function reportedError(error: unknown): ReportedError {
 /** Whether the status's `error` explains the state (it is kept as "last error" after a recovery too). */
 const SHOWS_ERROR: ReadonlySet<ClientState> = new Set(['BACKOFF', 'FAILED']);
 
+/** How a status line words the error of a BACKOFF/FAILED status; default {@link reportedError}. */
+export type ErrorReporter = (error: unknown) => ReportedError;
+
+/** The error to show with a status, if any. */
+function shownError(status: ClientStatus, word: ErrorReporter): ReportedError | undefined {
+  return status.error !== undefined && SHOWS_ERROR.has(status.state) ? word(status.error) : undefined;
+}
+
 /** A status as a JSON object line. */
-export function statusJson(status: ClientStatus): string {
-  const error =
-    status.error !== undefined && SHOWS_ERROR.has(status.state) ? reportedError(status.error) : undefined;
+export function statusJson(status: ClientStatus, word: ErrorReporter = reportedError): string {
+  const error = shownError(status, word);
+  const snapshot = status.snapshot;
   return JSON.stringify({
     type: 'status',
     state: status.state,
     appliedLsn: formatLsn(status.appliedLsn),
-    ...(status.snapshot === undefined
+    ...(snapshot === undefined
       ? {}
       : {
-          stagedRows: status.snapshot.stagedRows,
-          estimatedRows: status.snapshot.estimatedRows.toString(),
-          receivedBytes: status.snapshot.receivedBytes,
+          stagedRows: snapshot.stagedRows,
+          ...(snapshot.estimatedRows === undefined
+            ? {}
+            : { estimatedRows: snapshot.estimatedRows.toString() }),
+          receivedBytes: snapshot.receivedBytes,
+          resumed: snapshot.resumed,
         }),
     ...(error === undefined ? {} : { error }),
   });
@@ -84,16 +97,15 @@ export function formatBytes(bytes: number): string {
 }
 
 /** A status as a text line. */
-export function statusText(status: ClientStatus): string {
+export function statusText(status: ClientStatus, word: ErrorReporter = reportedError): string {
   let line = `${CLI_NAME}: ${status.state} lsn=${formatLsn(status.appliedLsn)}`;
   if (status.snapshot !== undefined) {
-    const { stagedRows, estimatedRows, receivedBytes } = status.snapshot;
-    line += ` rows=${stagedRows}/~${estimatedRows} received=${formatBytes(receivedBytes)}`;
+    const { stagedRows, estimatedRows, receivedBytes, resumed } = status.snapshot;
+    const total = estimatedRows === undefined ? '' : `/~${estimatedRows}`;
+    line += ` rows=${stagedRows}${total} received=${formatBytes(receivedBytes)}${resumed ? ' resumed' : ''}`;
   }
-  if (status.error !== undefined && SHOWS_ERROR.has(status.state)) {
-    const e = reportedError(status.error);
-    line += ` error=${e.code}: ${e.message}`;
-  }
+  const error = shownError(status, word);
+  if (error !== undefined) line += ` error=${error.code}: ${error.message}`;
   return line;
 }
 
@@ -128,7 +140,8 @@ function finalJson(event: FinalEvent): string {
 export function createStatusReporter(options: StatusReporterOptions): StatusReporter {
   const interval = options.intervalMs ?? PROGRESS_INTERVAL_MS;
   const now = options.now ?? Date.now;
-  const format = options.json ? statusJson : statusText;
+  const word = options.wordError ?? reportedError;
+  const format = (status: ClientStatus) => (options.json ? statusJson : statusText)(status, word);
   let lastState: ClientState | undefined;
   let lastLine: string | undefined;
   let lastAt = Number.NEGATIVE_INFINITY;

@@ -2,6 +2,7 @@ import { ErrorCode, SyncError } from '@vibestack/proto';
 import { expect, it } from 'vitest';
 import type { ClientStatus } from '../core/client-types.ts';
 import type { TokenSource } from './args.ts';
+import { createErrorWording } from './error-wording.ts';
 import { createOutcomeJudge, type Outcome } from './sync-outcome.ts';
 
 const FIXED: TokenSource = { kind: 'fixed', token: 't' };
@@ -9,7 +10,10 @@ const COMMAND: TokenSource = { kind: 'command', command: 'get-token' };
 
 function judge(token: TokenSource, untilCaughtUp = true) {
   const outcomes: Outcome[] = [];
-  return { outcomes, judge: createOutcomeJudge({ token, untilCaughtUp }, (o) => outcomes.push(o)) };
+  return {
+    outcomes,
+    judge: createOutcomeJudge({ untilCaughtUp }, (o) => outcomes.push(o), createErrorWording(token)),
+  };
 }
 const status = (
   state: ClientStatus['state'],
@@ -43,16 +47,38 @@ it('fails on FAILED with the code name', () => {
   ]);
 });
 
-it("reports a fixed token's failure with the server's reason for refusing it", () => {
+it('reports a refused fixed token for a CLI user: which flags give another', () => {
   const { outcomes, judge: j } = judge(FIXED, false);
-  j(status('BACKOFF', 0n, new SyncError(ErrorCode.UNAVAILABLE, 'going away')));
-  j(status('BACKOFF', 0n, rejected())); // the client waits, then fails instead of sending the token again
-  expect(outcomes).toEqual([]);
-  j(status('FAILED', 0n, new SyncError(ErrorCode.UNAUTHENTICATED, 'options.token is a fixed string')));
+  j(status('FAILED', 0n, rejected()));
   expect(outcomes).toEqual([
     {
       kind: 'failed',
-      error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/^expired \(.*cannot be renewed\)$/) },
+      error: {
+        code: 'UNAUTHENTICATED',
+        message:
+          'the server refused the token (UNAUTHENTICATED: expired); pass a fresh one with --token/VIBESTACK_TOKEN ' +
+          'or use --token-command',
+      },
+    },
+  ]);
+});
+
+it('says that a refused upgrade (404) means no sync endpoint under --url', () => {
+  const { outcomes, judge: j } = judge(COMMAND, false);
+  const url = 'ws://127.0.0.1:8787/app/v1/sync?client_id=c1';
+  const error = new SyncError(ErrorCode.UNAVAILABLE, `the WebSocket upgrade at ${url} failed (HTTP 404)`, {
+    details: { url, httpStatus: 404 },
+  });
+  j(status('FAILED', 0n, error));
+  expect(outcomes).toEqual([
+    {
+      kind: 'failed',
+      error: {
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(
+          /^the WebSocket upgrade at ws:\/\/127\.0\.0\.1:8787\/app\/v1\/sync\?client_id=c1 failed \(HTTP 404\): no VibeStack sync endpoint there; check --url/,
+        ),
+      },
     },
   ]);
 });

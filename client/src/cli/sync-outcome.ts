@@ -6,7 +6,8 @@
 import { ErrorCode, isSyncError } from '@vibestack/proto';
 import type { ClientStatus } from '../core/client-types.ts';
 import type { SyncCommand } from './args.ts';
-import { MAX_FRESH_TOKEN_REJECTIONS, TOKEN_ENV } from './constants.ts';
+import { MAX_FRESH_TOKEN_REJECTIONS } from './constants.ts';
+import type { ErrorWording } from './error-wording.ts';
 import { type ReportedError, reportedError } from './status-lines.ts';
 
 /** Why a run ends. */
@@ -19,8 +20,8 @@ export type Outcome =
  * Returns the function to feed every client status to; it decides when a `sync` run ends and calls `settle`
  * (maybe more than once; the first call counts):
  *
- * - FAILED → failed, with the error's code name. A refused fixed token fails the client by itself (it is never
- *   sent again, §4.3); its failure is reported with the server's reason for the refusal;
+ * - FAILED → failed, with the error's code name and `word`'s message (a refused fixed token fails the client
+ *   at once: it is never sent again, §4.3);
  * - BACKOFF after UNAUTHENTICATED {@link MAX_FRESH_TOKEN_REJECTIONS} times in a row → failed: the client asks
  *   `--token-command` for fresh tokens for ever;
  * - with `untilCaughtUp`: LIVE with the applied LSN at or past `caughtUpLsn` → caught up (what
@@ -28,25 +29,15 @@ export type Outcome =
  *   still wait to be applied.
  */
 export function createOutcomeJudge(
-  command: Pick<SyncCommand, 'token' | 'untilCaughtUp'>,
+  command: Pick<SyncCommand, 'untilCaughtUp'>,
   settle: (o: Outcome) => void,
+  word: ErrorWording = reportedError,
 ): (status: ClientStatus) => void {
   let rejections = 0;
   let lastRejection: unknown;
   return (s) => {
     if (s.state === 'FAILED') {
-      const { code, message } = reportedError(s.error ?? 'the client failed');
-      // The client's own message for a refused fixed token speaks of its API; the server's reason is what the user needs.
-      const refusal =
-        command.token.kind === 'fixed' && code === 'UNAUTHENTICATED' ? lastRejection : undefined;
-      const why = `the server rejected the token; a fixed token (--token, ${TOKEN_ENV}) cannot be renewed`;
-      settle({
-        kind: 'failed',
-        error: {
-          code,
-          message: refusal === undefined ? message : `${reportedError(refusal).message} (${why})`,
-        },
-      });
+      settle({ kind: 'failed', error: word(s.error ?? 'the client failed') });
       return;
     }
     if (s.state === 'SNAPSHOT' || s.state === 'CATCHING_UP' || s.state === 'LIVE') rejections = 0;
@@ -58,7 +49,7 @@ export function createOutcomeJudge(
     ) {
       lastRejection = s.error;
       if (++rejections >= MAX_FRESH_TOKEN_REJECTIONS) {
-        const { code, message } = reportedError(s.error);
+        const { code, message } = word(s.error);
         const why = `the server rejected ${rejections} fresh tokens from --token-command in a row`;
         settle({ kind: 'failed', error: { code, message: `${message} (${why})` } });
         return;

@@ -79,6 +79,21 @@ export function createClientSession(config: ClientConfig): ClientSession {
   return new Session(config);
 }
 
+/** The error of a failed WebSocket upgrade, naming the URL and, when known, the HTTP status or the reason. */
+function upgradeError(ev: Extract<ClientEvent, { type: 'connect-failed' }>): SyncError {
+  const at = ev.url === undefined ? '' : ` at ${ev.url}`;
+  const why =
+    ev.httpStatus !== undefined
+      ? `HTTP ${ev.httpStatus}`
+      : `no connection${ev.reason === undefined ? '' : `: ${ev.reason}`}`;
+  return new SyncError(ErrorCode.UNAVAILABLE, `the WebSocket upgrade${at} failed (${why})`, {
+    details: {
+      ...(ev.url === undefined ? {} : { url: ev.url }),
+      ...(ev.httpStatus === undefined ? {} : { httpStatus: ev.httpStatus }),
+    },
+  });
+}
+
 const CONNECTED: ReadonlySet<ClientState> = new Set(['AWAIT_WELCOME', 'SNAPSHOT', 'CATCHING_UP', 'LIVE']);
 const STREAMING: ReadonlySet<ClientState> = new Set(['SNAPSHOT', 'CATCHING_UP', 'LIVE']);
 const CLIENT_DETECTED: ReconnectAction = { kind: 'retry', delay: 'backoff' };
@@ -159,13 +174,7 @@ class Session implements ClientSession {
           this.#leave({ kind: 'stop' }, ev.error);
           return;
         }
-        this.#leave(
-          actionForUpgradeFailure(ev.httpStatus),
-          new SyncError(
-            ErrorCode.UNAVAILABLE,
-            `the WebSocket upgrade failed (${ev.httpStatus ?? 'no connection'})`,
-          ),
-        );
+        this.#leave(actionForUpgradeFailure(ev.httpStatus), upgradeError(ev));
         return;
       case 'socket-closed':
         if (s !== 'CONNECTING' && !CONNECTED.has(s)) return;
@@ -305,9 +314,16 @@ class Session implements ClientSession {
     if (done.connection > this.#forgottenUpTo) {
       if (w.kind === 'transactions') this.#setResume(w.lsn, this.#resume.snapshot);
       else if (w.kind === 'snapshot-begin') this.#setResume(this.#resume.appliedLsn, undefined);
-      else if (w.kind === 'snapshot-chunks')
-        this.#setResume(this.#resume.appliedLsn, { snapshotId: w.snapshotId, cursor: w.cursor });
-      else if (w.kind === 'snapshot-commit') this.#setResume(w.lsn, undefined);
+      else if (w.kind === 'snapshot-chunks') {
+        const before = this.#resume.snapshot;
+        const staged = before?.snapshotId === w.snapshotId ? (before.stagedRows ?? 0) : 0;
+        const rows = w.chunks.reduce((n, chunk) => n + chunk.rows.length, 0);
+        this.#setResume(this.#resume.appliedLsn, {
+          snapshotId: w.snapshotId,
+          cursor: w.cursor,
+          stagedRows: staged + rows,
+        });
+      } else if (w.kind === 'snapshot-commit') this.#setResume(w.lsn, undefined);
     }
     const c = this.#conn;
     if (c === undefined || c.id !== done.connection || !STREAMING.has(this.#state)) return;
@@ -366,7 +382,8 @@ class Session implements ClientSession {
     if (c?.welcomeAt !== undefined && this.#now - c.welcomeAt >= BACKOFF_RESET_AFTER_MS) this.#attempt = 0;
     this.#dropConnection();
     this.#lastError = error;
-    if (action.kind === 'stop') {
+    // A fixed token that the server refused can only be refused again (§4.3: never resend it).
+    if (action.kind === 'stop' || (action.freshToken === true && this.#config.fixedToken === true)) {
       this.#state = 'FAILED';
       return;
     }
@@ -412,32 +429,39 @@ class Session implements ClientSession {
     this.#emit({ type: 'set-timer', at });
   }
 
-  #emitStatus(): void {
+  /** Snapshot progress: from SnapshotBegin on, rows committed to staging (counting on after a resume, §6.5). */
+  #snapshotProgress(): ClientStatus['snapshot'] {
     const c = this.#state === 'SNAPSHOT' ? this.#conn : undefined;
-    const reader = c?.reader;
+    const begun = c?.reader?.begun;
+    if (c === undefined || begun === undefined) return undefined;
+    const committed = this.#resume.snapshot;
+    return {
+      stagedRows: committed?.snapshotId === begun.snapshotId ? (committed.stagedRows ?? 0) : 0,
+      ...(begun.estimatedRows === 0n ? {} : { estimatedRows: begun.estimatedRows }),
+      receivedBytes: c.receivedBytes,
+      resumed: begun.resumed,
+    };
+  }
+
+  #emitStatus(): void {
+    const snapshot = this.#snapshotProgress();
     const status: ClientStatus = {
       state: this.#state,
       appliedLsn: this.#resume.appliedLsn,
       caughtUpLsn: this.#caughtUpLsn,
-      ...(reader === undefined
-        ? {}
-        : {
-            snapshot: {
-              stagedRows: reader.stagedRows,
-              estimatedRows: reader.estimatedRows,
-              receivedBytes: c!.receivedBytes,
-            },
-          }),
+      ...(snapshot === undefined ? {} : { snapshot }),
       ...(this.#lastError === undefined ? {} : { error: this.#lastError }),
     };
     const last = this.#lastStatus;
+    // Bytes alone do not make a new status (they change with every frame).
     if (
       last !== undefined &&
       last.state === status.state &&
       last.appliedLsn === status.appliedLsn &&
       last.caughtUpLsn === status.caughtUpLsn &&
       last.error === status.error &&
-      last.snapshot?.stagedRows === status.snapshot?.stagedRows
+      (last.snapshot === undefined) === (snapshot === undefined) &&
+      last.snapshot?.stagedRows === snapshot?.stagedRows
     ) {
       return;
     }

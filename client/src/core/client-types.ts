@@ -97,6 +97,11 @@ export type ApplyWork =
 export interface SnapshotPosition {
   readonly snapshotId: string;
   readonly cursor: Uint8Array;
+  /**
+   * Rows committed to the staging area of this snapshot so far (progress only, not sent): a resumed snapshot
+   * counts on from here. Absent = 0.
+   */
+  readonly stagedRows?: number;
 }
 
 /** What the client persisted last time (loaded by the shell before `start`). */
@@ -118,14 +123,22 @@ export interface ClientStatus {
    * starts when that report arrives; the transactions before it are committed once `appliedLsn` reaches it.
    */
   readonly caughtUpLsn: Lsn;
-  /**
-   * During an initial sync: rows received on this connection, the server's estimate of the total rows
-   * (`SnapshotBegin`, from table statistics), and the bytes of frames received on this connection.
-   */
+  /** During an initial sync, from the server's `SnapshotBegin` until the snapshot is committed. */
   readonly snapshot?: {
+    /**
+     * Rows of this snapshot committed to the local staging area. A resumed snapshot counts on from the rows
+     * staged before the interruption, so the number never goes backwards within one snapshot.
+     */
     readonly stagedRows: number;
-    readonly estimatedRows: bigint;
+    /**
+     * The server's estimate of the snapshot's total rows (from table statistics; may be wrong either way).
+     * Absent when the server does not know (it sends 0, docs/protocol.md §6.2).
+     */
+    readonly estimatedRows?: bigint;
+    /** Bytes of the frames received on this connection. */
     readonly receivedBytes: number;
+    /** The server resumed an interrupted initial sync (§6.5) instead of starting a new one. */
+    readonly resumed: boolean;
   };
   /** The error that caused the last BACKOFF or FAILED. */
   readonly error?: SyncError;
@@ -136,7 +149,15 @@ export type ClientEvent =
   | { readonly type: 'start' }
   | { readonly type: 'stop' }
   | { readonly type: 'socket-open'; readonly subprotocol: string; readonly token: string }
-  | { readonly type: 'connect-failed'; readonly httpStatus?: number; readonly error?: SyncError }
+  | {
+      readonly type: 'connect-failed';
+      readonly httpStatus?: number;
+      readonly error?: SyncError;
+      /** The URL the upgrade went to (for the error message; without credentials). */
+      readonly url?: string;
+      /** Why the connection failed, when the WebSocket says (e.g. `connect ECONNREFUSED 127.0.0.1:8787`). */
+      readonly reason?: string;
+    }
   | { readonly type: 'socket-closed'; readonly code: number; readonly reason: string }
   | { readonly type: 'frame'; readonly data: FrameData }
   | { readonly type: 'tick' }
@@ -174,6 +195,12 @@ export interface ClientConfig {
    * `createSyncClient` uses {@link DEFAULT_SNAPSHOT_GROUP_ROWS}.
    */
   readonly snapshotGroupRows?: number;
+  /**
+   * The token cannot be renewed (the application gave a fixed string): when the server refuses it
+   * (UNAUTHENTICATED) the session stops (FAILED) at once, since §4.3 forbids sending it again. Default false:
+   * back off and reconnect with a fresh token.
+   */
+  readonly fixedToken?: boolean;
   /** Uniform random number in [0, 1) for backoff jitter; default `Math.random`. */
   readonly random?: () => number;
   /** Protocol versions offered; default the ones `@vibestack/proto` speaks. */

@@ -59,9 +59,10 @@ export class StreamReader {
   #lastSeen: Lsn;
   /** The largest LSN queued for the applied LSN. */
   #lastQueued: Lsn;
-  /** Snapshot rows received on this connection. */
-  stagedRows = 0;
-  estimatedRows = 0n;
+  /** The `SnapshotBegin` of this connection, once received (for the snapshot progress status). */
+  begun:
+    | { readonly snapshotId: string; readonly resumed: boolean; readonly estimatedRows: bigint }
+    | undefined;
 
   constructor(start: StreamStart, sink: StreamSink) {
     this.#start = start;
@@ -120,7 +121,11 @@ export class StreamReader {
       throw violation('SnapshotBegin{resumed} for a snapshot the client did not present');
     }
     const tables = begin.tables.map((t) => this.#relations.get(t.relationId).relation.relationId);
-    this.estimatedRows = begin.tables.reduce((sum, t) => sum + t.estimatedRows, 0n);
+    this.begun = {
+      snapshotId: begin.snapshotId,
+      resumed: begin.resumed,
+      estimatedRows: begin.tables.reduce((sum, t) => sum + t.estimatedRows, 0n),
+    };
     this.#snapshot = { id: begin.snapshotId, tables, index: 0, mayResumeLater: begin.resumed };
     this.#phase = tables.length === 0 ? 'handoff' : 'chunks';
     if (begin.resumed) this.#sink.consumed(1);
@@ -157,7 +162,6 @@ export class StreamReader {
     if (chunk.cursor.length > MAX_CURSOR_BYTES) throw malformed('snapshot cursor too long');
     const known = this.#relations.get(chunk.relationId);
     const rows = chunk.rows.map((r) => checkFullRow(known, r));
-    this.stagedRows += rows.length;
     if (chunk.lastInTable && ++s.index === s.tables.length) this.#phase = 'handoff';
     const work: ApplyWork = {
       kind: 'snapshot-chunks',

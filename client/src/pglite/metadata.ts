@@ -68,7 +68,11 @@ export async function openMetadata(db: SqlRunner, newClientId: () => string): Pr
   const snapshot =
     s.snapshot_id === null
       ? undefined
-      : { snapshotId: s.snapshot_id, cursor: s.snapshot_cursor ?? new Uint8Array() };
+      : {
+          snapshotId: s.snapshot_id,
+          cursor: s.snapshot_cursor ?? new Uint8Array(),
+          stagedRows: await stagedRowCount(db),
+        };
   return {
     clientId: s.client_id,
     schemaVersion: s.schema_version,
@@ -78,6 +82,24 @@ export async function openMetadata(db: SqlRunner, newClientId: () => string): Pr
       ...(snapshot === undefined ? {} : { snapshot }),
     },
   };
+}
+
+/** Rows staged so far (the staging area holds one snapshot's rows, §6.5). */
+async function stagedRowCount(db: SqlRunner): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT coalesce(sum(staged_rows), 0)::text AS n FROM ${M}.staged_tables`,
+  );
+  return Number(rows[0]!.n);
+}
+
+/** Reads the client id of a database that has the client's metadata, without creating anything. */
+export async function storedClientId(db: SqlRunner): Promise<string | undefined> {
+  const { rows: table } = await db.query<{ found: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS found`, [
+    `${M}.state`,
+  ]);
+  if (table[0]?.found !== true) return undefined;
+  const { rows } = await db.query<{ client_id: string }>(`SELECT client_id FROM ${M}.state`);
+  return rows[0]?.client_id;
 }
 
 /** Records the applied LSN (and forgets the snapshot position when `clearSnapshot`). */

@@ -9,7 +9,7 @@ import { ErrorCode, SyncError, ValueEncoding } from '@vibestack/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplyWork } from '../core/client-types.ts';
 import { wireRows } from '../core/testing/server-frames.ts';
-import type { SyncStore } from './sync-store.ts';
+import { createSyncStore, type SyncStore } from './sync-store.ts';
 import { appliedLsn, col, freshPGlite, openStore, relation, rowsOf } from './testing/pglite.ts';
 
 let db: PGlite;
@@ -106,6 +106,12 @@ describe('sync store (PGlite)', () => {
     expect(await state()).toMatchObject({ snapshot_id: 'snap', cursor: 'c1', lsn: '0/50' });
     await store.apply(chunk(ITEMS, [['3', 'snap 3']], 'c2'));
     await store.apply(chunk(OTHER, [], 'c3'));
+    // A restart finds the position and how many rows are staged (a resumed snapshot's progress counts on).
+    expect((await createSyncStore(db).open()).resume.snapshot).toMatchObject({
+      snapshotId: 'snap',
+      cursor: cursor('c3'),
+      stagedRows: 3,
+    });
     // Until the commit the application sees the previous synced state.
     expect(await rows('items')).toEqual(['1:old']);
     await store.apply({
