@@ -7,68 +7,36 @@
  */
 import { request } from 'node:http';
 import { ErrorCode, type ServerMessage } from '@vibestack/proto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PENDING_CONNECTIONS } from '../constants.ts';
-import { createTestDatabase, type TestDatabase } from '../node/test-database.ts';
-import { startWranglerDev, type WranglerDev } from '../node/wrangler-dev.ts';
-import { createItemsTable, ITEMS_SCOPES } from '../testing/items-writer.ts';
-import { connectProtocolClient, type ProtocolClient } from '../testing/protocol-client.ts';
+import { type ItemsWorker, insertAndReceive, startItemsWorker } from '../testing/items-worker.ts';
+import type { ProtocolClient } from '../testing/protocol-client.ts';
 
-let db: TestDatabase;
-let sql: pg.Client;
-let worker: WranglerDev;
-const clients: ProtocolClient[] = [];
-const lines: string[] = [];
+let w: ItemsWorker;
 let nextId = 10_000;
 
 const is = (kase: ServerMessage['message']['case']) => (m: ServerMessage) => m.message.case === kase;
 
-async function token(sub: string): Promise<string> {
-  return ((await (await fetch(`${worker.url}/dev/token?sub=${sub}`)).json()) as { token: string }).token;
-}
-
-async function connect(clientId: string, tokenText: string, sendHello = true): Promise<ProtocolClient> {
-  const c = await connectProtocolClient(worker.url, {
-    clientId,
-    token: tokenText,
-    sendHello,
-    answerPings: true,
-    autoAck: true,
-  });
-  clients.push(c);
-  return c;
-}
-
 /** A LIVE client of user `u1`. */
 async function liveVictim(clientId: string): Promise<ProtocolClient> {
-  const c = await connect(clientId, await token('u1'));
+  const c = await w.connect(clientId, 'u1');
   await c.waitFor(is('snapshotEnd'), 20_000);
   return c;
 }
 
 /** The victim is still open and still gets the next change. */
 async function stillServed(victim: ProtocolClient): Promise<void> {
-  const from = victim.frames.length;
-  const id = nextId++;
-  await sql.query("INSERT INTO items VALUES ($1, 0, 'still here')", [id]);
-  const tx = await victim.waitFor(
-    (m) =>
-      m.message.case === 'transaction' &&
-      m.message.value.changes.some(
-        (ch) => ch.kind.case === 'insert' && ch.kind.value.newRow?.values[0]?.kind.value === BigInt(id),
-      ),
-    10_000,
-    from,
-  );
-  expect(tx.message.case).toBe('transaction');
+  await insertAndReceive(w.sql, victim, nextId++);
   expect(victim.frames.filter((f) => f.message.message.case === 'error')).toEqual([]);
 }
+
+/** A socket for `clientId` that sends nothing. */
+const silentSocket = (clientId: string) => w.connect(clientId, 'u1', { token: '', sendHello: false });
 
 /** The HTTP status of a request with WebSocket upgrade headers (fetch refuses to send those). */
 function upgradeStatus(method: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(`${worker.url}${path}`, {
+    const req = request(`${w.worker.url}${path}`, {
       method,
       headers: {
         Connection: 'Upgrade',
@@ -97,32 +65,15 @@ function errorOf(c: ProtocolClient): { code: ErrorCode; retryAfterMs: number } |
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
-  await createItemsTable(sql, 5);
-  worker = await startWranglerDev({
-    vars: {
-      DATABASE_URL: db.url,
-      JWT_SECRET: 'takeover-secret-of-at-least-32-bytes!!',
-      VIBESTACK_DEV: '1',
-      SYNC_SCOPES: ITEMS_SCOPES,
-    },
-    log: (line) => lines.push(line),
-  });
+  w = await startItemsWorker();
 }, 90_000);
 
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await worker?.stop();
-  await sql?.end();
-  await db?.drop();
-}, 60_000);
+afterAll(() => w?.stop(), 60_000);
 
 describe('a LIVE connection is replaced only by an accepted Hello of the same user', () => {
   it('survives a socket that says nothing (which times out on its own)', async () => {
     const victim = await liveVictim('victim-silent');
-    const silent = await connect('victim-silent', '', false);
+    const silent = await silentSocket('victim-silent');
     expect(await Promise.race([victim.closed, new Promise((r) => setTimeout(() => r('open'), 1_500))])).toBe(
       'open',
     );
@@ -134,23 +85,17 @@ describe('a LIVE connection is replaced only by an accepted Hello of the same us
 
   it('survives a Hello with a garbage token, another user’s token, or another client id', async () => {
     const victim = await liveVictim('victim-hello');
-    const garbage = await connect('victim-hello', 'not.a.token');
+    const garbage = await w.connect('victim-hello', 'u1', { token: 'not.a.token' });
     expect((await garbage.closed).code).toBe(4000 + ErrorCode.UNAUTHENTICATED);
-    const other = await connect('victim-hello', await token('u2'));
+    const other = await w.connect('victim-hello', 'u2');
     expect((await other.closed).code).toBe(4000 + ErrorCode.PERMISSION_DENIED);
     // A Hello naming another client id than the URL's (§2.1): PROTOCOL_VIOLATION, and nothing else happens.
-    const url = `${worker.url}`;
-    const mismatched = await connectProtocolClient(url, {
-      clientId: 'victim-hello',
-      token: await token('u1'),
-      sendHello: false,
-    });
-    clients.push(mismatched);
+    const mismatched = await w.connect('victim-hello', 'u1', { sendHello: false });
     mismatched.send({
       case: 'hello',
       value: {
         protocolVersions: [1],
-        authToken: await token('u1'),
+        authToken: await w.token('u1'),
         clientId: 'someone-else',
         initialCredit: 16,
       },
@@ -162,8 +107,7 @@ describe('a LIVE connection is replaced only by an accepted Hello of the same us
   it('bounds the sockets waiting for a Hello, closing the oldest with OVERLOADED, and keeps the victim', async () => {
     const victim = await liveVictim('victim-flood');
     const flood: ProtocolClient[] = [];
-    for (let i = 0; i < MAX_PENDING_CONNECTIONS + 3; i++)
-      flood.push(await connect('victim-flood', '', false));
+    for (let i = 0; i < MAX_PENDING_CONNECTIONS + 3; i++) flood.push(await silentSocket('victim-flood'));
     for (const c of flood.slice(0, 3)) {
       expect((await c.closed).code).toBe(4000 + ErrorCode.OVERLOADED);
       expect(errorOf(c)?.retryAfterMs).toBeGreaterThan(0);
@@ -174,7 +118,7 @@ describe('a LIVE connection is replaced only by an accepted Hello of the same us
 
   it('is replaced (4018) by the same user’s accepted Hello, which then streams', async () => {
     const first = await liveVictim('victim-replaced');
-    const second = await connect('victim-replaced', await token('u1'));
+    const second = await w.connect('victim-replaced', 'u1');
     expect((await first.closed).code).toBe(4000 + ErrorCode.REPLACED);
     await second.waitFor(is('snapshotEnd'), 20_000);
     await stillServed(second);
@@ -185,7 +129,7 @@ describe('requests that are not a GET upgrade', () => {
   it('are refused with 405 and never upgrade; with upgrade headers they cannot touch the LIVE client', async () => {
     const victim = await liveVictim('victim-put');
     for (const method of ['PUT', 'POST', 'DELETE', 'PATCH']) {
-      const r = await fetch(`${worker.url}/v1/sync?client_id=victim-put`, { method });
+      const r = await fetch(`${w.worker.url}/v1/sync?client_id=victim-put`, { method });
       expect(r.status).toBe(405);
       expect(r.headers.get('allow')).toBe('GET');
       await r.body?.cancel();
@@ -201,7 +145,7 @@ describe('requests that are not a GET upgrade', () => {
 describe('client Error frames in the server log', () => {
   it('are escaped, cut and rate-limited: no forged line, at most a burst per connection', async () => {
     const c = await liveVictim('log-forger');
-    const before = lines.length;
+    const before = w.lines.length;
     for (let i = 0; i < 100; i++) {
       c.send({
         case: 'error',
@@ -214,7 +158,7 @@ describe('client Error frames in the server log', () => {
     }
     await stillServed(c);
     await new Promise((r) => setTimeout(r, 500)); // wrangler's stdout trails the socket
-    const logged = lines.slice(before);
+    const logged = w.lines.slice(before);
     expect(logged.filter((l) => l.includes('[sync victim] token accepted') && !l.includes('\\n'))).toEqual(
       [],
     );

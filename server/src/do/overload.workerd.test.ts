@@ -8,84 +8,42 @@
 import { ErrorCode, type ServerMessage } from '@vibestack/proto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatPostgresUrl, parsePostgresUrl } from '../node/connection-info.ts';
-import { createTestDatabase, type TestDatabase } from '../node/test-database.ts';
-import { startWranglerDev, type WranglerDev } from '../node/wrangler-dev.ts';
-import { createItemsTable, ITEMS_SCOPES } from '../testing/items-writer.ts';
-import { connectProtocolClient, type ProtocolClient } from '../testing/protocol-client.ts';
+import { formatPostgresUrl, parsePostgresUrl, withDatabase } from '../node/connection-info.ts';
+import { type ItemsWorker, insertAndReceive, startItemsWorker } from '../testing/items-worker.ts';
+import type { ProtocolClient } from '../testing/protocol-client.ts';
 
 const ROLE = `vs_limited_${process.pid}`;
-let db: TestDatabase;
-let sql: pg.Client;
-let worker: WranglerDev;
-const clients: ProtocolClient[] = [];
-const lines: string[] = [];
+let w: ItemsWorker;
 
 const is = (kase: ServerMessage['message']['case']) => (m: ServerMessage) => m.message.case === kase;
-
-async function token(sub: string): Promise<string> {
-  return ((await (await fetch(`${worker.url}/dev/token?sub=${sub}`)).json()) as { token: string }).token;
-}
-
-async function connect(clientId: string, resumeLsn?: bigint): Promise<ProtocolClient> {
-  const c = await connectProtocolClient(worker.url, {
-    clientId,
-    token: await token('u1'),
-    answerPings: true,
-    autoAck: true,
-    ...(resumeLsn === undefined ? {} : { resumeLsn }),
-  });
-  clients.push(c);
-  return c;
-}
-
-async function insertAndSee(c: ProtocolClient, id: number): Promise<void> {
-  const from = c.frames.length;
-  await sql.query("INSERT INTO items VALUES ($1, 0, 'x')", [id]);
-  await c.waitFor(
-    (m) =>
-      m.message.case === 'transaction' &&
-      m.message.value.changes.some(
-        (ch) => ch.kind.case === 'insert' && ch.kind.value.newRow?.values[0]?.kind.value === BigInt(id),
-      ),
-    10_000,
-    from,
-  );
-}
+const connect = (clientId: string, resumeLsn?: bigint) =>
+  w.connect(clientId, 'u1', resumeLsn === undefined ? {} : { resumeLsn });
+const insertAndSee = (c: ProtocolClient, id: number) => insertAndReceive(w.sql, c, id);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
-  await createItemsTable(sql, 20);
-  // A role that may replicate and owns the synced table (to publish it), but is no superuser: its connection
-  // limit applies.
-  await sql.query(`CREATE ROLE ${ROLE} LOGIN REPLICATION PASSWORD 'limited' CONNECTION LIMIT 4`);
-  await sql.query(`GRANT CREATE ON DATABASE ${sql.escapeIdentifier(db.database)} TO ${ROLE}`);
-  await sql.query(`ALTER TABLE items OWNER TO ${ROLE}`);
-  const info = parsePostgresUrl(db.url);
-  const url = formatPostgresUrl({ ...info, user: ROLE, password: 'limited' });
-  worker = await startWranglerDev({
-    vars: {
-      DATABASE_URL: url,
-      JWT_SECRET: 'overload-secret-of-at-least-32-bytes!!',
-      VIBESTACK_DEV: '1',
-      SYNC_SCOPES: ITEMS_SCOPES,
+  w = await startItemsWorker({
+    rows: 20,
+    // A role that may replicate and owns the synced table (to publish it), but is no superuser: its connection
+    // limit applies.
+    async prepare(db, sql) {
+      await sql.query(`CREATE ROLE ${ROLE} LOGIN REPLICATION PASSWORD 'limited' CONNECTION LIMIT 4`);
+      await sql.query(`GRANT CREATE ON DATABASE ${sql.escapeIdentifier(db.database)} TO ${ROLE}`);
+      await sql.query(`ALTER TABLE items OWNER TO ${ROLE}`);
+      return {
+        DATABASE_URL: formatPostgresUrl({ ...parsePostgresUrl(db.url), user: ROLE, password: 'limited' }),
+      };
     },
-    log: (line) => lines.push(line),
   });
 }, 90_000);
 
 afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await worker?.stop();
-  await sql?.query(`ALTER TABLE items OWNER TO CURRENT_USER`).catch(() => undefined);
-  await sql?.end();
-  await db?.drop();
-  const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect().catch(() => undefined);
+  await w?.sql.query('ALTER TABLE items OWNER TO CURRENT_USER').catch(() => undefined);
+  await w?.stop();
+  if (w === undefined) return;
+  const admin = new pg.Client({ connectionString: withDatabase(w.db, 'postgres').url });
+  await admin.connect();
   await admin.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
-  await admin.end().catch(() => undefined);
+  await admin.end();
 }, 60_000);
 
 describe('with no database connection to spare', () => {
@@ -98,7 +56,7 @@ describe('with no database connection to spare', () => {
     await insertAndSee(synced, 1_000);
     resumeLsn = synced.ackedLsn();
     // From now on the role holds only the ReplicationDO's connection.
-    await sql.query(`ALTER ROLE ${ROLE} CONNECTION LIMIT 1`);
+    await w.sql.query(`ALTER ROLE ${ROLE} CONNECTION LIMIT 1`);
   }, 60_000);
 
   it('answers a new initial sync with OVERLOADED and retry_after_ms, never with Postgres text', async () => {
@@ -114,15 +72,15 @@ describe('with no database connection to spare', () => {
     // The operator's log has the original, under the same reference.
     const ref = /ref ([0-9a-f]{8})/.exec(text)![1]!;
     // (Through wrangler's stdout, which may trail the socket.)
-    for (let i = 0; i < 100 && !lines.some((l) => l.includes(ref)); i++)
+    for (let i = 0; i < 100 && !w.lines.some((l) => l.includes(ref)); i++)
       await new Promise((r) => setTimeout(r, 50));
-    expect(lines.filter((l) => l.includes(ref))).toContainEqual(expect.stringMatching(/limited-new/));
+    expect(w.lines.filter((l) => l.includes(ref))).toContainEqual(expect.stringMatching(/limited-new/));
   }, 30_000);
 
   it('lets a client resume (Hello, catch-up, live) without a database connection', async () => {
     synced.close();
     await synced.closed;
-    await sql.query("INSERT INTO items VALUES (1001, 0, 'while away')");
+    await w.sql.query("INSERT INTO items VALUES (1001, 0, 'while away')");
     const again = await connect('limited-1', resumeLsn);
     const welcome = await again.waitFor(is('welcome'), 10_000);
     expect(welcome.message.case).toBe('welcome');
@@ -137,7 +95,7 @@ describe('with no database connection to spare', () => {
     // ReplicationDO's storage. Something else may wake the object earlier (anything that moves the WAL notifies
     // it), so this waits for up to three pings.
     const restored = () =>
-      lines.some((l) => l.includes('[sync limited-1] session restored from its checkpoint'));
+      w.lines.some((l) => l.includes('[sync limited-1] session restored from its checkpoint'));
     for (let ping = 0; ping < 3 && !restored(); ping++) {
       await synced.waitFor(is('ping'), 40_000, synced.frames.length);
       // The log line travels through wrangler's stdout and may trail the frame.

@@ -4,23 +4,13 @@
  * dropped by retention, then grants credit again. Real workerd, real Postgres, a tiny `LOG_RETENTION_BYTES`.
  */
 import { ErrorCode, parseLsn, type ServerMessage } from '@vibestack/proto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../node/test-database.ts';
-import { startWranglerDev, type WranglerDev } from '../node/wrangler-dev.ts';
-import { createItemsTable, ITEMS_SCOPES } from '../testing/items-writer.ts';
-import { connectProtocolClient, type ProtocolClient } from '../testing/protocol-client.ts';
+import { type ItemsWorker, startItemsWorker } from '../testing/items-worker.ts';
+import type { ProtocolClient } from '../testing/protocol-client.ts';
 
-let db: TestDatabase;
-let sql: pg.Client;
-let worker: WranglerDev;
-const clients: ProtocolClient[] = [];
+let w: ItemsWorker;
 
 const is = (kase: ServerMessage['message']['case']) => (m: ServerMessage) => m.message.case === kase;
-
-async function token(sub: string): Promise<string> {
-  return ((await (await fetch(`${worker.url}/dev/token?sub=${sub}`)).json()) as { token: string }).token;
-}
 
 /** The ids inserted by the transactions a client received, in order. */
 function insertedIds(c: ProtocolClient, from: number): number[] {
@@ -34,38 +24,21 @@ function insertedIds(c: ProtocolClient, from: number): number[] {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
-  await createItemsTable(sql, 3);
-  worker = await startWranglerDev({
-    vars: {
-      DATABASE_URL: db.url,
-      JWT_SECRET: 'slow-client-secret-of-at-least-32-bytes!',
-      VIBESTACK_DEV: '1',
-      SYNC_SCOPES: ITEMS_SCOPES,
-      LOG_RETENTION_BYTES: '20000',
-    },
-  });
+  w = await startItemsWorker({ rows: 3, vars: { LOG_RETENTION_BYTES: '20000' } });
 }, 90_000);
 
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await worker?.stop();
-  await sql?.end();
-  await db?.drop();
-}, 60_000);
+afterAll(() => w?.stop(), 60_000);
 
 /** Commits 150 transactions of ~1 KB (retention keeps only the newest ~20) and waits until they are logged. */
 async function commitPastRetention(firstId: number): Promise<void> {
   for (let i = 0; i < 150; i++) {
-    await sql.query("INSERT INTO items VALUES ($1, 0, repeat('x', 1000))", [firstId + i]);
+    await w.sql.query("INSERT INTO items VALUES ($1, 0, repeat('x', 1000))", [firstId + i]);
   }
-  const { rows } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const { rows } = await w.sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
   const committed = parseLsn(rows[0]!.lsn) - 1n;
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const health = (await (await fetch(`${worker.url}/health`)).json()) as {
+    const health = (await (await fetch(`${w.worker.url}/health`)).json()) as {
       replication?: { lastDurableLsn?: string | null };
     };
     const durable = health.replication?.lastDurableLsn;
@@ -80,23 +53,19 @@ async function liveClient(
   credit: number,
   answerPings = false,
 ): Promise<{ c: ProtocolClient; resumeLsn: bigint }> {
-  const t = await token('u1');
-  const first = await connectProtocolClient(worker.url, { clientId, token: t, autoAck: true });
-  clients.push(first);
+  const first = await w.connect(clientId, 'u1', { answerPings: false });
   await first.waitFor(is('snapshotEnd'), 20_000);
   await first.waitFor(() => first.ackedLsn() > 0n, 5_000);
   const resumeLsn = first.ackedLsn();
   first.close();
   await first.closed;
-  const c = await connectProtocolClient(worker.url, {
-    clientId,
-    token: t,
+  const c = await w.connect(clientId, 'u1', {
     resumeLsn,
     initialCredit: credit,
     manualCredit: true,
+    autoAck: false,
     answerPings,
   });
-  clients.push(c);
   await c.waitFor(is('welcome'), 10_000);
   return { c, resumeLsn };
 }
@@ -141,12 +110,7 @@ describe('a client whose next transaction left the change log gets MUST_REFETCH,
     c.close();
     await c.closed;
     await commitPastRetention(3_000);
-    const again = await connectProtocolClient(worker.url, {
-      clientId: 'slow-reconnecting',
-      token: await token('u1'),
-      resumeLsn,
-    });
-    clients.push(again);
+    const again = await w.connect('slow-reconnecting', 'u1', { resumeLsn });
     await expectNoGap(again, 0, 3_000);
   }, 90_000);
 });

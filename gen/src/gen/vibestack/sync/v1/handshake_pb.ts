@@ -39,8 +39,10 @@ export type Hello = Message<"vibestack.sync.v1.Hello"> & {
 
   /**
    * The client's identity: a string the client generates once (a UUID is recommended) and keeps with its local
-   * database. 1–64 bytes of [A-Za-z0-9._:-]. The server binds it to the authenticated user on first use; another
-   * user presenting it gets ERROR_CODE_PERMISSION_DENIED.
+   * database. 1–64 bytes of [A-Za-z0-9._:-]. It must equal the `client_id` query parameter of the connection URL
+   * (else ERROR_CODE_PROTOCOL_VIOLATION). The server binds it to the authenticated user on first use; another
+   * user presenting it gets ERROR_CODE_PERMISSION_DENIED. Only a Hello that passes these checks replaces an
+   * open connection of the same client id (ERROR_CODE_REPLACED for the older one).
    *
    * @generated from field: string client_id = 3;
    */
