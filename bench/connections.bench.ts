@@ -114,6 +114,12 @@ export const connectionsBenchmark: Benchmark = {
       const errors = first.flatMap((o) => o.errors);
       results['initial sync: OVERLOADED answers'] = errors.filter((e) => e === ErrorCode.OVERLOADED).length;
       results['initial sync: other errors'] = errors.filter((e) => e !== ErrorCode.OVERLOADED).length;
+      const byCode = new Map<string, number>();
+      for (const e of errors) {
+        const name = e === ErrorCode.UNSPECIFIED ? 'no Error frame' : ErrorCode[e];
+        byCode.set(name ?? String(e), (byCode.get(name ?? String(e)) ?? 0) + 1);
+      }
+      results['initial sync: errors by code'] = [...byCode].map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
       results['initial sync: clients that never finished'] = first.filter(
         (o) => !o.client.frames.some((f) => f.message.message.case === 'snapshotEnd'),
       ).length;

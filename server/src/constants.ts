@@ -276,6 +276,12 @@ export const MAX_PENDING_CONNECTIONS = 4;
 /** `retry_after_ms` of a waiting connection closed by a newer one ({@link MAX_PENDING_CONNECTIONS}). */
 export const PENDING_OVERFLOW_RETRY_AFTER_MS = 1_000;
 
+/**
+ * How long an initial sync's database lease (SNAPSHOT_CONCURRENCY) lasts without renewal, ms. The SyncDO renews it
+ * with every read of rows; a SyncDO that vanished without giving it back loses it after this.
+ */
+export const SNAPSHOT_LEASE_MS = 60_000;
+
 /** `retry_after_ms` when the ReplicationDO cannot describe the synced tables yet (first start, database away). */
 export const NOT_READY_RETRY_AFTER_MS = 2_000;
 

@@ -47,6 +47,9 @@ export interface ConfigEnv {
   /** Sync heartbeat interval in ms (`Welcome.heartbeat_interval_ms`, docs/protocol.md §11): 1000–300000,
    * default 15000. The server pings after one silent interval and closes a client silent for three. */
   readonly HEARTBEAT_INTERVAL_MS?: string;
+  /** Initial syncs that may read from the database at once, each on a connection of its own: 1–1000, default
+   * 16. The others wait their turn (connected, without a database connection). */
+  readonly SNAPSHOT_CONCURRENCY?: string;
 }
 
 /** The name of a Worker setting. */
@@ -75,6 +78,7 @@ const CONFIG_ENV_KEYS: { readonly [K in ConfigEnvName]-?: true } = {
   LOG_RETENTION_BYTES: true,
   LOG_RETENTION_MS: true,
   HEARTBEAT_INTERVAL_MS: true,
+  SNAPSHOT_CONCURRENCY: true,
 };
 
 /** The names of every Worker setting ({@link ConfigEnv}'s keys), in declaration order. */

@@ -56,7 +56,12 @@ export interface ServerConfig {
   readonly replication: ReplicationConfig;
   /** `Welcome.heartbeat_interval_ms` of every sync connection (docs/protocol.md §11), ms; 1 000–300 000. */
   readonly heartbeatIntervalMs: number;
+  /** Initial syncs reading from the database at once (`SNAPSHOT_CONCURRENCY`), each on its own connection. */
+  readonly snapshotConcurrency: number;
 }
+
+/** Default of {@link ServerConfig.snapshotConcurrency}: well below Postgres' default `max_connections` (100). */
+export const DEFAULT_SNAPSHOT_CONCURRENCY = 16;
 
 /** Defaults of {@link ReplicationConfig}. */
 export const REPLICATION_DEFAULTS: ReplicationConfig = {
@@ -210,6 +215,13 @@ export function loadServerConfig(env: ConfigEnv): ServerConfig {
       MIN_HEARTBEAT_INTERVAL_MS,
       MAX_HEARTBEAT_INTERVAL_MS,
       'HEARTBEAT_INTERVAL_MS',
+    ),
+    snapshotConcurrency: intInRange(
+      env.SNAPSHOT_CONCURRENCY,
+      DEFAULT_SNAPSHOT_CONCURRENCY,
+      1,
+      1_000,
+      'SNAPSHOT_CONCURRENCY',
     ),
   };
 }

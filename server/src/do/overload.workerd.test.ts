@@ -23,6 +23,7 @@ const insertAndSee = (c: ProtocolClient, id: number) => insertAndReceive(w.sql, 
 beforeAll(async () => {
   w = await startItemsWorker({
     rows: 20,
+    vars: { SNAPSHOT_CONCURRENCY: '2' },
     // A role that may replicate and owns the synced table (to publish it), but is no superuser: its connection
     // limit applies.
     async prepare(db, sql) {
@@ -45,6 +46,22 @@ afterAll(async () => {
   await admin.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
   await admin.end();
 }, 60_000);
+
+describe('with room for a few connections', () => {
+  it('runs first syncs two at a time (SNAPSHOT_CONCURRENCY): ten at once all finish, none is told OVERLOADED', async () => {
+    // The role may hold 4 connections: the ReplicationDO's and two snapshots fit; ten at once would not.
+    const many = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(`many-${i}`)));
+    await Promise.all(many.map((c) => c.waitFor(is('snapshotEnd'), 30_000)));
+    for (const c of many) {
+      expect(c.frames.filter((f) => f.message.message.case === 'error')).toEqual([]);
+      c.close();
+    }
+    const health = (await (await fetch(`${w.worker.url}/health`)).json()) as {
+      replication: { snapshots: { holders: number; waiting: number; capacity: number } };
+    };
+    expect(health.replication.snapshots).toEqual({ holders: 0, waiting: 0, capacity: 2 });
+  }, 60_000);
+});
 
 describe('with no database connection to spare', () => {
   let synced: ProtocolClient;

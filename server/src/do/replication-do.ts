@@ -17,7 +17,9 @@ import {
   MISSING_TABLES_RECHECK_MS,
   QUIET_WAL_CHECK_MS,
   REPLICATION_DO_TABLES,
+  SNAPSHOT_LEASE_MS,
 } from '../constants.ts';
+import { type LeaseOutcome, LeaseQueue } from '../core/budget/lease-queue.ts';
 import { ChangeLog, type LogContinuation } from '../core/log/change-log.ts';
 import { requiresReplicaIdentityFull, splitQualifiedName } from '../core/scope/scope-config.ts';
 import { findTables, readRelations } from '../db/catalog.ts';
@@ -49,6 +51,8 @@ export class ReplicationDO extends DurableObject<Env> {
   #lastMissingCheckAt = 0;
   /** While quiet, the slot is read again no sooner than this (ms), however WAL moves (see #poll). */
   #nextReadAt = 0;
+  /** Database leases of initial syncs (SNAPSHOT_CONCURRENCY at once; see LeaseQueue). In memory only. */
+  readonly #snapshotLeases: LeaseQueue;
   /** The tail of the work that uses the database connection: one piece at a time (see #exclusive). */
   #dbWork: Promise<unknown> = Promise.resolve();
   #pollIntervalMs: number;
@@ -75,6 +79,7 @@ export class ReplicationDO extends DurableObject<Env> {
       );
     }
     this.#catalogStore = new ReplicationCatalogStore(ctx.storage.sql);
+    this.#snapshotLeases = new LeaseQueue(this.#config.snapshotConcurrency, SNAPSHOT_LEASE_MS);
   }
 
   /**
@@ -309,6 +314,7 @@ export class ReplicationDO extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.#snapshotLeases.expire(Date.now());
     const delay = await this.#exclusive(() => this.#poll());
     await this.ctx.storage.setAlarm(Date.now() + delay);
   }
@@ -371,6 +377,24 @@ export class ReplicationDO extends DurableObject<Env> {
       console.error('attach: setting up replication failed', error);
       return { ok: false, reason: 'replication is not set up yet' };
     }
+  }
+
+  /**
+   * Waits for one of the SNAPSHOT_CONCURRENCY database leases of initial syncs, first come first served. Resolves
+   * `granted`, or `superseded` when the same SyncDO asked again (or withdrew) meanwhile. Renew it with every read
+   * of rows ({@link renewSnapshotLease}) and give it back when the snapshot ends ({@link releaseSnapshotLease}).
+   */
+  acquireSnapshotLease(name: string): Promise<LeaseOutcome> {
+    return new Promise((resolve) => this.#snapshotLeases.request(name, Date.now(), resolve));
+  }
+
+  renewSnapshotLease(name: string): void {
+    this.#snapshotLeases.renew(name, Date.now());
+  }
+
+  /** Gives the lease back, or withdraws a request still waiting. */
+  releaseSnapshotLease(name: string): void {
+    this.#snapshotLeases.release(name, Date.now());
   }
 
   /** Where a snapshot with this xmin must start its handoff replay (see ChangeLog.replayStartForSnapshot). */
@@ -444,6 +468,7 @@ export class ReplicationDO extends DurableObject<Env> {
       lastError: this.#lastError,
       subscribers,
       missingTables: this.#catalogStore.load()?.missing ?? [],
+      snapshots: this.#snapshotLeases.stats(),
     };
     return { database, replication };
   }

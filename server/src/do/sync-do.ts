@@ -109,6 +109,8 @@ export class SyncDO extends DurableObject<Env> {
   /** The alarm as last set by this instance (`null`: deleted; `undefined`: unknown). */
   #alarmAt: number | null | undefined;
   #snapshot: OpenSnapshot | undefined;
+  /** The connection whose snapshot waits for a database lease (SNAPSHOT_CONCURRENCY). */
+  #leaseWaiter: Connection | undefined;
   /** One stub, so that calls reach the ReplicationDO in the order they were made. */
   #replicationStub: ReturnType<Env['REPLICATION']['get']> | undefined;
 
@@ -334,6 +336,11 @@ export class SyncDO extends DurableObject<Env> {
     if (c.stored !== undefined) this.#storage.deleteCheckpoint(c.id);
     if (this.#current === c) this.#current = undefined;
     if (this.#snapshot?.owner === c) void this.#closeSnapshot();
+    // A snapshot still waiting for its database lease gives up its place.
+    if (this.#leaseWaiter === c) {
+      this.#leaseWaiter = undefined;
+      this.#releaseLease();
+    }
     this.#updateAlarm();
   }
 
@@ -473,6 +480,9 @@ export class SyncDO extends DurableObject<Env> {
           const snap = this.#snapshot;
           if (!snap || snap.owner !== c || snap.id !== effect.snapshotId)
             throw new Error(`snapshot ${effect.snapshotId} is not open`);
+          void this.#replication()
+            .renewSnapshotLease(this.#clientId)
+            .catch(() => undefined);
           const chunk = await snap.reader.readChunk(
             { schema: effect.table.schema, name: effect.table.name, primaryKey: effect.keyColumns },
             effect.columns,
@@ -546,7 +556,22 @@ export class SyncDO extends DurableObject<Env> {
     effect: Extract<SessionEffect, { type: 'start-snapshot' }>,
   ): Promise<SessionEvent> {
     await this.#closeSnapshot();
-    const client = await this.#db();
+    // Wait for one of the SNAPSHOT_CONCURRENCY database leases: connected, without touching Postgres meanwhile.
+    this.#leaseWaiter = c;
+    const outcome = await this.#replication().acquireSnapshotLease(this.#clientId);
+    if (this.#leaseWaiter === c) this.#leaseWaiter = undefined;
+    if (outcome !== 'granted') throw new Error('the snapshot request was withdrawn');
+    if (!this.#connections.has(c.socket)) {
+      this.#releaseLease();
+      throw new Error('the connection closed while its snapshot waited');
+    }
+    let client: SqlClient;
+    try {
+      client = await this.#db();
+    } catch (error) {
+      this.#releaseLease();
+      throw error;
+    }
     try {
       const reader = await openSnapshot(client);
       const estimates = await Promise.all(
@@ -586,8 +611,15 @@ export class SyncDO extends DurableObject<Env> {
       };
     } catch (error) {
       await client.end().catch(() => undefined);
+      this.#releaseLease();
       throw error;
     }
+  }
+
+  #releaseLease(): void {
+    void this.#replication()
+      .releaseSnapshotLease(this.#clientId)
+      .catch(() => undefined);
   }
 
   /** The stored snapshot `snapshotId` of this client, when it can still be continued under `fingerprint`. */
@@ -603,6 +635,7 @@ export class SyncDO extends DurableObject<Env> {
     const snap = this.#snapshot;
     this.#snapshot = undefined;
     if (!snap) return;
+    this.#releaseLease();
     await snap.reader.close().catch(() => undefined);
     await snap.client.end().catch(() => undefined);
   }

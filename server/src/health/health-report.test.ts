@@ -26,6 +26,7 @@ const replication: ReplicationHealth = {
   lastError: null,
   subscribers: 2,
   missingTables: [],
+  snapshots: { holders: 0, waiting: 0, capacity: 16 },
 };
 const probe = (db: Partial<DatabaseHealth>, repl: Partial<ReplicationHealth> = {}): ReplicationProbe => ({
   database: { ...database, ...db },

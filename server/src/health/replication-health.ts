@@ -1,3 +1,4 @@
+import type { LeaseQueueStats } from '../core/budget/lease-queue.ts';
 import type { DatabaseHealth } from './database-probe.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface ReplicationHealth {
    * tables are synced, and these are picked up once created.
    */
   readonly missingTables: readonly string[];
+  /** Initial syncs reading from the database (`holders`, at most `capacity` = SNAPSHOT_CONCURRENCY) and waiting. */
+  readonly snapshots: LeaseQueueStats;
 }
 
 /** What the ReplicationDO's `health()` answers: the database (probed on its own connection) and replication. */
