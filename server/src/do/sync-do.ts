@@ -635,9 +635,10 @@ export class SyncDO extends DurableObject<Env> {
     const snap = this.#snapshot;
     this.#snapshot = undefined;
     if (!snap) return;
-    this.#releaseLease();
     await snap.reader.close().catch(() => undefined);
     await snap.client.end().catch(() => undefined);
+    // Only once the connection is gone: the lease stands for it.
+    this.#releaseLease();
   }
 }
 
