@@ -47,11 +47,11 @@ import type {
 import { createSyncSession, parseSessionCheckpoint, restoreSyncSession } from '../core/session/index.ts';
 import { clientFacingError } from '../db/client-facing-error.ts';
 import { fetchRowsByKey } from '../db/row-fetch.ts';
-import { estimateTable, openSnapshot, type SnapshotReader, toXidSnapshot } from '../db/snapshot-reader.ts';
 import { openSqlClient, type SqlClient } from '../db/sql-client.ts';
 import type { Env } from '../env.ts';
 import { decodeLogBatch, type RawLogBatch } from './log-batch.ts';
-import { type SnapshotRecord, SyncStorage } from './sync-storage.ts';
+import { SyncSnapshots } from './sync-snapshots.ts';
+import { SyncStorage } from './sync-storage.ts';
 
 /** One WebSocket of this client id and its session. */
 interface Connection {
@@ -64,13 +64,6 @@ interface Connection {
   established: boolean;
   /** The checkpoint stored for it (JSON), `undefined` when none is. */
   stored: string | undefined;
-}
-
-interface OpenSnapshot {
-  readonly owner: Connection;
-  readonly id: string;
-  readonly client: SqlClient;
-  readonly reader: SnapshotReader;
 }
 
 /** What a hibernatable socket carries across an eviction (`serializeAttachment`). */
@@ -108,9 +101,7 @@ export class SyncDO extends DurableObject<Env> {
   #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
   /** The alarm as last set by this instance (`null`: deleted; `undefined`: unknown). */
   #alarmAt: number | null | undefined;
-  #snapshot: OpenSnapshot | undefined;
-  /** The connection whose snapshot waits for a database lease (SNAPSHOT_CONCURRENCY). */
-  #leaseWaiter: Connection | undefined;
+  readonly #snapshots: SyncSnapshots;
   /** One stub, so that calls reach the ReplicationDO in the order they were made. */
   #replicationStub: ReturnType<Env['REPLICATION']['get']> | undefined;
 
@@ -119,6 +110,12 @@ export class SyncDO extends DurableObject<Env> {
     this.#config = loadServerConfig(env);
     this.#verifier = createTokenVerifier(this.#config);
     this.#storage = new SyncStorage(ctx.storage.sql);
+    this.#snapshots = new SyncSnapshots({
+      clientId: () => this.#clientId,
+      storage: this.#storage,
+      replication: () => this.#replication(),
+      db: () => this.#db(),
+    });
     const woken = ctx.getWebSockets().flatMap((ws) => attachmentOf(ws) ?? []);
     if (woken.length > 0) {
       console.log(`[sync ${woken[0]!.clientId}] SyncDO re-created with ${woken.length} hibernated socket(s)`);
@@ -335,12 +332,7 @@ export class SyncDO extends DurableObject<Env> {
     if (!this.#connections.delete(c.socket)) return;
     if (c.stored !== undefined) this.#storage.deleteCheckpoint(c.id);
     if (this.#current === c) this.#current = undefined;
-    if (this.#snapshot?.owner === c) void this.#closeSnapshot();
-    // A snapshot still waiting for its database lease gives up its place.
-    if (this.#leaseWaiter === c) {
-      this.#leaseWaiter = undefined;
-      this.#releaseLease();
-    }
+    this.#snapshots.ownerGone(c);
     this.#updateAlarm();
   }
 
@@ -473,33 +465,14 @@ export class SyncDO extends DurableObject<Env> {
         this.#storage.setLastMutationId(effect.clientId, effect.lastMutationId);
         return;
       case 'start-snapshot':
-        this.#async(c, () => this.#startSnapshot(c, effect));
+        this.#async(c, () => this.#snapshots.start(c, effect, () => this.#connections.has(c.socket)));
         return;
       case 'read-snapshot-rows':
-        this.#async(c, async () => {
-          const snap = this.#snapshot;
-          if (!snap || snap.owner !== c || snap.id !== effect.snapshotId)
-            throw new Error(`snapshot ${effect.snapshotId} is not open`);
-          void this.#replication()
-            .renewSnapshotLease(this.#clientId)
-            .catch(() => undefined);
-          const chunk = await snap.reader.readChunk(
-            { schema: effect.table.schema, name: effect.table.name, primaryKey: effect.keyColumns },
-            effect.columns,
-            effect.afterKey ? (effect.afterKey as string[]) : null,
-            effect.limit,
-          );
-          return {
-            type: 'snapshot-rows',
-            relationOid: effect.table.relationOid,
-            rows: chunk.rows,
-            done: chunk.rows.length < effect.limit,
-          };
-        });
+        this.#async(c, () => this.#snapshots.readRows(c, effect));
         return;
       case 'end-snapshot':
         this.#async(c, async () => {
-          if (this.#snapshot?.owner === c) await this.#closeSnapshot();
+          await this.#snapshots.end(c);
           return undefined;
         });
         return;
@@ -542,103 +515,6 @@ export class SyncDO extends DurableObject<Env> {
     const url = this.#config.databaseUrl;
     if (!url) throw new SyncError(ErrorCode.UNAVAILABLE, 'the server has no database configured');
     return openSqlClient(url, this.#config.driver);
-  }
-
-  /**
-   * Opens a REPEATABLE READ snapshot for an initial sync. A resumable earlier snapshot of this client (same id
-   * and fingerprint, and the change log still holds every transaction it did not see) is continued: its rows
-   * after the client's cursor come from the new snapshot, and its xids and handoff start are kept, so the handoff
-   * replays everything the original missed (see the `snapshot-started` event). This works across a restart of
-   * workerd, since the record is durable.
-   */
-  async #startSnapshot(
-    c: Connection,
-    effect: Extract<SessionEffect, { type: 'start-snapshot' }>,
-  ): Promise<SessionEvent> {
-    await this.#closeSnapshot();
-    // Wait for one of the SNAPSHOT_CONCURRENCY database leases: connected, without touching Postgres meanwhile.
-    this.#leaseWaiter = c;
-    const outcome = await this.#replication().acquireSnapshotLease(this.#clientId);
-    if (this.#leaseWaiter === c) this.#leaseWaiter = undefined;
-    if (outcome !== 'granted') throw new Error('the snapshot request was withdrawn');
-    if (!this.#connections.has(c.socket)) {
-      this.#releaseLease();
-      throw new Error('the connection closed while its snapshot waited');
-    }
-    let client: SqlClient;
-    try {
-      client = await this.#db();
-    } catch (error) {
-      this.#releaseLease();
-      throw error;
-    }
-    try {
-      const reader = await openSnapshot(client);
-      const estimates = await Promise.all(
-        effect.tables.map(async (t) => {
-          const e = await estimateTable(client, t);
-          return { relationOid: t.relationOid, rows: BigInt(e.rows), bytes: BigInt(e.bytes) };
-        }),
-      );
-      const resumable = effect.resume
-        ? await this.#resumable(effect.resume.snapshotId, effect.fingerprint)
-        : undefined;
-      const id = resumable?.snapshotId ?? crypto.randomUUID();
-      const xids = resumable?.xids ?? toXidSnapshot(reader.snapshot);
-      const handoffAfterLsn =
-        resumable?.handoffAfterLsn ?? (await this.#replication().replayStart(xids.xmin));
-      if (!resumable) {
-        this.#storage.saveSnapshot(this.#clientId, {
-          snapshotId: id,
-          fingerprint: effect.fingerprint,
-          xids,
-          handoffAfterLsn,
-        });
-      }
-      // The connection may have ended while the snapshot opened: then nobody reads it.
-      if (!this.#connections.has(c.socket)) throw new Error('the connection closed');
-      this.#snapshot = { owner: c, id, client, reader };
-      return {
-        type: 'snapshot-started',
-        snapshotId: id,
-        resumed: resumable !== undefined,
-        // Every transaction the snapshot sees has its commit record below the insert position: at or below
-        // walLsn - 1, the same "everything ≤ head is logged" convention the change log's head uses.
-        lsn: reader.snapshot.walLsn - 1n,
-        xids,
-        handoffAfterLsn,
-        estimates,
-      };
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      this.#releaseLease();
-      throw error;
-    }
-  }
-
-  #releaseLease(): void {
-    void this.#replication()
-      .releaseSnapshotLease(this.#clientId)
-      .catch(() => undefined);
-  }
-
-  /** The stored snapshot `snapshotId` of this client, when it can still be continued under `fingerprint`. */
-  async #resumable(snapshotId: string, fingerprint: string): Promise<SnapshotRecord | undefined> {
-    const record = this.#storage.snapshot(this.#clientId);
-    if (!record || record.snapshotId !== snapshotId || record.fingerprint !== fingerprint) return undefined;
-    // The handoff must replay from where the original snapshot's began: the log must still hold it.
-    const { floor } = await this.#replication().positions();
-    return floor > record.handoffAfterLsn ? undefined : record;
-  }
-
-  async #closeSnapshot(): Promise<void> {
-    const snap = this.#snapshot;
-    this.#snapshot = undefined;
-    if (!snap) return;
-    await snap.reader.close().catch(() => undefined);
-    await snap.client.end().catch(() => undefined);
-    // Only once the connection is gone: the lease stands for it.
-    this.#releaseLease();
   }
 }
 
