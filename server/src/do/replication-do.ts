@@ -329,8 +329,11 @@ export class ReplicationDO extends DurableObject<Env> {
     }
   }
 
-  /** A SyncDO wants `notify(head)` calls after new transactions. */
-  subscribe(name: string): void {
+  /**
+   * A SyncDO wants `notify(batch)` calls after new transactions (until one answers false). Subscriptions are only
+   * dropped that way, never by the SyncDO, so a reconnect cannot race an unsubscribe.
+   */
+  #subscribe(name: string): void {
     // Every subscribe renews the subscription's sequence number (see #notifySubscribers).
     this.ctx.storage.sql.exec(
       `INSERT INTO ${REPLICATION_DO_TABLES.subscribers} (name, seq)
@@ -338,10 +341,6 @@ export class ReplicationDO extends DurableObject<Env> {
        ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`,
       name,
     );
-  }
-
-  unsubscribe(name: string): void {
-    this.ctx.storage.sql.exec(`DELETE FROM ${REPLICATION_DO_TABLES.subscribers} WHERE name = ?`, name);
   }
 
   /** The stored log, or (before the first setup ever) the one the setup creates. */
@@ -362,7 +361,7 @@ export class ReplicationDO extends DurableObject<Env> {
    * setup. A failure is returned, not thrown (RPC errors lose their type), for the SyncDO to report.
    */
   async attach(name: string): Promise<AttachResult> {
-    this.subscribe(name);
+    this.#subscribe(name);
     await this.poke(false);
     try {
       const log = await this.#anyLog();
