@@ -11,9 +11,15 @@
  */
 
 import { ErrorCode, type Lsn, type ServerMessage } from '@vibestack/proto';
-import { ensureDatabase, startEmbeddedPostgres, startWranglerDev, withDatabase } from '@vibestack/server/dev';
+import {
+  connectProtocolClient,
+  ensureDatabase,
+  type ProtocolClient,
+  startEmbeddedPostgres,
+  startWranglerDev,
+  withDatabase,
+} from '@vibestack/server/dev';
 import pg from 'pg';
-import { connectProtocolClient, type ProtocolClient } from '../server/src/testing/protocol-client.ts';
 import type { Benchmark } from './run.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1_000);
