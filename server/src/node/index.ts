@@ -1,8 +1,9 @@
 /**
  * `@vibestack/server/dev` — the Node dev harness, for `npm start` and for other packages' tests. Importing it
  * never starts anything. For tests: `createTestDatabase()` (a fresh database in the run's shared embedded
- * cluster, see test-global-setup.ts) and `connectProtocolClient()` (a protocol-level client). For tools: `startEmbeddedPostgres()`, `applyDemoSchema()` (users,
- * projects, tasks, comments), `startWranglerDev()` (the Worker in real workerd) and connection/port helpers.
+ * cluster, see test-global-setup.ts) and `connectProtocolClient()` (a protocol-level client). For tools:
+ * `startEmbeddedPostgres()`, `applyDemoSchema()` (users, projects, tasks, comments), `startWranglerDev()` (the
+ * Worker in real workerd) and connection/port helpers.
  */
 
 export type { ApplyDemoSchemaOptions, ApplyDemoSchemaResult } from '../demo/apply-demo-schema.ts';
