@@ -23,6 +23,8 @@ export const HEADERS = {
   /** Carries `Bearer <HEALTH_TOKEN>` for the details of `GET /health`. */
   authorization: 'Authorization',
   bearerPrefix: 'Bearer ',
+  /** Sent with a 405: the methods a route takes. */
+  allow: 'Allow',
 } as const;
 
 /** Values of `HealthReport.status`. */
@@ -69,6 +71,9 @@ export const NOT_FOUND_CODE = 'not_found';
 
 /** The `code` of the JSON body returned for a request with a missing or malformed parameter. */
 export const BAD_REQUEST_CODE = 'bad_request';
+
+/** The `code` of the JSON body of a 405 (e.g. a sync request that is not a GET). */
+export const METHOD_NOT_ALLOWED_CODE = 'method_not_allowed';
 
 /** The `code` of the JSON body returned when a handler throws. */
 export const INTERNAL_ERROR_CODE = 'internal';

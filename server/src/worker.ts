@@ -9,6 +9,7 @@ import {
   HEALTH_DEGRADED_HTTP_STATUS,
   HEALTH_STATUS,
   INTERNAL_ERROR_CODE,
+  METHOD_NOT_ALLOWED_CODE,
   MISCONFIGURED_CODE,
   MISCONFIGURED_HTTP_STATUS,
   NOT_FOUND_CODE,
@@ -95,9 +96,9 @@ app.get(SYNC_PATH, async (c) => {
 
 // Only a GET upgrades to the sync WebSocket; no other method may reach a client's Durable Object.
 app.all(SYNC_PATH, (c) => {
-  c.header('Allow', 'GET');
+  c.header(HEADERS.allow, 'GET');
   return c.json(
-    { error: { code: 'method_not_allowed', message: `${c.req.method} is not allowed; connect with GET` } },
+    { error: { code: METHOD_NOT_ALLOWED_CODE, message: `${c.req.method} is not allowed; connect with GET` } },
     405,
   );
 });
