@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, isSyncError, type SyncError } from '@vibestack/proto';
+import { ErrorCode } from '@vibestack/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWKS_MAX_BYTES, LOOPBACK_HOST } from '../constants.ts';
 import {
@@ -10,6 +10,7 @@ import {
   signTestToken,
   startJwksServer,
 } from '../testing/jwt-keys.ts';
+import { syncErrorOf } from '../testing/sync-error-of.ts';
 import { createTokenVerifier } from './create-token-verifier.ts';
 
 const SECRET = 'create-token-verifier-secret-0123456789';
@@ -21,16 +22,6 @@ beforeAll(async () => {
   jwks = await startJwksServer([es]);
 });
 afterAll(() => jwks.close());
-
-async function failure(p: Promise<unknown>): Promise<SyncError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSyncError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a SyncError');
-}
 
 /** An HTTP server answering every request with `handler`'s status, headers and body. */
 async function serve(status: number, body: string, headers: Record<string, string> = {}) {
@@ -51,19 +42,21 @@ describe('createTokenVerifier', () => {
     expect((await v.verify(signTestToken(es, { sub: 'e' }), NOW)).sub).toBe('e');
     // HS256 signed with anything but the secret, e.g. the JWKS's public key text, is refused.
     const confused = signTestHs256(JSON.stringify(es.jwk), { sub: 'x' }, { kid: es.kid });
-    expect((await failure(v.verify(confused, NOW))).rawMessage).toBe('bad signature');
+    expect((await syncErrorOf(v.verify(confused, NOW))).rawMessage).toBe('bad signature');
   });
 
   it('accepts only the configured algorithms', async () => {
     const hsOnly = createTokenVerifier({ ...unset, jwtSecret: SECRET });
-    expect((await failure(hsOnly.verify(signTestToken(es, { sub: 'e' }), NOW))).rawMessage).toMatch(
+    expect((await syncErrorOf(hsOnly.verify(signTestToken(es, { sub: 'e' }), NOW))).rawMessage).toMatch(
       /no key accepts algorithm "ES256"/,
     );
     const jwksOnly = createTokenVerifier({ ...unset, jwksUrl: jwks.url });
-    expect((await failure(jwksOnly.verify(signTestHs256(SECRET, { sub: 'h' }), NOW))).rawMessage).toMatch(
+    expect((await syncErrorOf(jwksOnly.verify(signTestHs256(SECRET, { sub: 'h' }), NOW))).rawMessage).toMatch(
       /no key accepts algorithm "HS256"/,
     );
-    const none = await failure(createTokenVerifier(unset).verify(signTestHs256(SECRET, { sub: 'h' }), NOW));
+    const none = await syncErrorOf(
+      createTokenVerifier(unset).verify(signTestHs256(SECRET, { sub: 'h' }), NOW),
+    );
     expect(none.code).toBe(ErrorCode.UNAUTHENTICATED);
     expect(none.rawMessage).toBe('the server has neither JWT_SECRET nor JWKS_URL set');
   });
@@ -78,10 +71,11 @@ describe('createTokenVerifier', () => {
     });
     expect(await v.verify(signTestToken(es, { sub: 'e', iss: 'idp', aud: ['app'] }), NOW)).toBeDefined();
     expect(
-      (await failure(v.verify(signTestToken(es, { sub: 'e', iss: 'other', aud: 'app' }), NOW))).rawMessage,
+      (await syncErrorOf(v.verify(signTestToken(es, { sub: 'e', iss: 'other', aud: 'app' }), NOW)))
+        .rawMessage,
     ).toMatch(/issued by/);
     expect(
-      (await failure(v.verify(signTestHs256(SECRET, { sub: 'h', iss: 'idp' }), NOW))).rawMessage,
+      (await syncErrorOf(v.verify(signTestHs256(SECRET, { sub: 'h', iss: 'idp' }), NOW))).rawMessage,
     ).toMatch(/audience/);
   });
 
@@ -95,7 +89,7 @@ describe('createTokenVerifier', () => {
     const messages: string[] = [];
     for (const endpoint of cases) {
       const v = createTokenVerifier({ ...unset, jwksUrl: endpoint.url });
-      const error = await failure(v.verify(signTestToken(es, { sub: 'e' }), NOW));
+      const error = await syncErrorOf(v.verify(signTestToken(es, { sub: 'e' }), NOW));
       expect(error.code).toBe(ErrorCode.UNAVAILABLE);
       expect(error.retryAfterMs).toBeGreaterThan(0);
       messages.push(error.rawMessage);

@@ -1,6 +1,7 @@
-import { ErrorCode, isSyncError, type SyncError } from '@vibestack/proto';
+import { ErrorCode } from '@vibestack/proto';
 import { describe, expect, it } from 'vitest';
 import { generateTestKey, type TestKey } from '../../testing/jwt-keys.ts';
+import { syncErrorOf } from '../../testing/sync-error-of.ts';
 import {
   createJwksKeySet,
   DEFAULT_JWKS_COOLDOWN_MS,
@@ -34,16 +35,6 @@ const header = (key: TestKey, extra: Partial<JwtHeader> = {}): JwtHeader => ({
   ...extra,
 });
 
-async function failure(p: Promise<unknown>): Promise<SyncError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSyncError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a SyncError');
-}
-
 describe('createJwksKeySet', () => {
   it('loads lazily, picks keys by kid and alg, and serves them from the cache until they are old', async () => {
     const { state, options } = provider([rsa, ec, ed]);
@@ -68,17 +59,17 @@ describe('createJwksKeySet', () => {
     expect(await jwks.resolve({ alg: 'HS256', kid: 'hmac' })).toBeUndefined();
     expect(await jwks.resolve({ alg: 'none', kid: rsa.kid })).toBeUndefined();
     expect(state.requests).toBe(0);
-    const e = await failure(jwks.resolve(header(rsa, { alg: 'ES256' })));
+    const e = await syncErrorOf(jwks.resolve(header(rsa, { alg: 'ES256' })));
     expect(e.code).toBe(ErrorCode.UNAUTHENTICATED);
     expect(e.rawMessage).toBe('the JWKS has no ES256 key with kid "rsa-1"');
-    expect((await failure(jwks.resolve({ alg: 'RS256', kid: 5 as never }))).rawMessage).toMatch(/"kid"/);
+    expect((await syncErrorOf(jwks.resolve({ alg: 'RS256', kid: 5 as never }))).rawMessage).toMatch(/"kid"/);
   });
 
   it('a token without kid matches only when exactly one key has its algorithm', async () => {
     const { options } = provider([rsa, rsa2, ec]);
     const jwks = createJwksKeySet(options);
     expect((await jwks.resolve({ alg: 'ES256' }))?.algorithm).toBe('ES256');
-    expect((await failure(jwks.resolve({ alg: 'RS256' }))).rawMessage).toMatch(/has no "kid"/);
+    expect((await syncErrorOf(jwks.resolve({ alg: 'RS256' }))).rawMessage).toMatch(/has no "kid"/);
   });
 
   it('loads again for an unknown kid (a rotation), at most once per cooldown', async () => {
@@ -93,19 +84,19 @@ describe('createJwksKeySet', () => {
     // A flood of unknown kids: one load per cooldown, every token refused as UNAUTHENTICATED.
     state.time += DEFAULT_JWKS_COOLDOWN_MS;
     const flood = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => failure(jwks.resolve({ alg: 'RS256', kid: `forged-${i}` }))),
+      Array.from({ length: 50 }, (_, i) => syncErrorOf(jwks.resolve({ alg: 'RS256', kid: `forged-${i}` }))),
     );
     expect(new Set(flood.map((e) => e.code))).toEqual(new Set([ErrorCode.UNAUTHENTICATED]));
     expect(state.requests).toBe(3);
     state.time += DEFAULT_JWKS_COOLDOWN_MS - 1;
-    await failure(jwks.resolve({ alg: 'RS256', kid: 'forged-again' }));
+    await syncErrorOf(jwks.resolve({ alg: 'RS256', kid: 'forged-again' }));
     expect(state.requests).toBe(3);
     // A key removed from the set is gone after the next load.
     state.keys = [rsa2];
     state.time += 1;
-    await failure(jwks.resolve({ alg: 'RS256', kid: 'forged-again' }));
+    await syncErrorOf(jwks.resolve({ alg: 'RS256', kid: 'forged-again' }));
     expect(state.requests).toBe(4);
-    expect((await failure(jwks.resolve(header(rsa)))).code).toBe(ErrorCode.UNAUTHENTICATED);
+    expect((await syncErrorOf(jwks.resolve(header(rsa)))).code).toBe(ErrorCode.UNAUTHENTICATED);
   });
 
   it('concurrent tokens share one load', async () => {
@@ -121,13 +112,13 @@ describe('createJwksKeySet', () => {
     const logged: string[] = [];
     const jwks = createJwksKeySet({ ...options, log: (l) => logged.push(l) });
     state.up = false;
-    const first = await failure(jwks.resolve(header(rsa)));
+    const first = await syncErrorOf(jwks.resolve(header(rsa)));
     expect(first.code).toBe(ErrorCode.UNAVAILABLE);
     expect(first.rawMessage).toBe('the JWKS could not be loaded (HTTP 503)');
     expect(first.retryAfterMs).toBe(DEFAULT_JWKS_COOLDOWN_MS);
     expect(logged).toEqual(['loading the JWKS failed: HTTP 503']);
     state.time += 10_000;
-    const second = await failure(jwks.resolve(header(rsa)));
+    const second = await syncErrorOf(jwks.resolve(header(rsa)));
     expect(second.retryAfterMs).toBe(DEFAULT_JWKS_COOLDOWN_MS - 10_000);
     expect(state.requests).toBe(1);
     // Back up: the next load after the cooldown succeeds.
@@ -140,7 +131,7 @@ describe('createJwksKeySet', () => {
     state.up = false;
     state.time += DEFAULT_JWKS_MAX_AGE_MS;
     expect(await jwks.resolve(header(rsa))).toBeDefined();
-    expect((await failure(jwks.resolve(header(rsa2)))).code).toBe(ErrorCode.UNAVAILABLE);
+    expect((await syncErrorOf(jwks.resolve(header(rsa2)))).code).toBe(ErrorCode.UNAVAILABLE);
     expect(state.requests).toBe(3);
     expect(jwks.stats).toEqual({ loads: 3, failures: 2, keys: 1 });
   });
@@ -149,7 +140,7 @@ describe('createJwksKeySet', () => {
     const logged: string[] = [];
     for (const document of [null, 'keys', { keys: {} }, []]) {
       const jwks = createJwksKeySet({ load: async () => document, log: (l) => logged.push(l) });
-      expect((await failure(jwks.resolve(header(rsa)))).code).toBe(ErrorCode.UNAVAILABLE);
+      expect((await syncErrorOf(jwks.resolve(header(rsa)))).code).toBe(ErrorCode.UNAVAILABLE);
     }
     expect(logged.every((l) => l.includes('not a JSON object with a "keys" array'))).toBe(true);
     logged.length = 0;

@@ -1,6 +1,6 @@
-import { ErrorCode, isSyncError } from '@vibestack/proto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rejection } from '../../testing/sync-error-of.ts';
 import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
 import { signJwtHs256, verifyJwt } from './jwt.ts';
 import { createHs256Verifier, createJwtVerifier } from './token-verifier.ts';
@@ -11,16 +11,6 @@ const enc = new TextEncoder();
 
 function part(json: unknown): string {
   return encodeBase64Url(enc.encode(JSON.stringify(json)));
-}
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSyncError(e) && e.code === ErrorCode.UNAUTHENTICATED) return e.rawMessage;
-    throw e;
-  }
-  throw new Error('expected the token to be rejected');
 }
 
 describe('verifyJwt', () => {

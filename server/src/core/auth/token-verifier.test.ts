@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
-import { ErrorCode, isSyncError } from '@vibestack/proto';
 import { describe, expect, it } from 'vitest';
 import { generateTestKey, signTestHs256, signTestToken, type TestKey } from '../../testing/jwt-keys.ts';
+import { rejection } from '../../testing/sync-error-of.ts';
 import { importJwk } from './jwk.ts';
 import {
   createJwtVerifier,
@@ -17,16 +17,6 @@ const KEYS: readonly TestKey[] = [
   generateTestKey('ES256', 'ec-1'),
   generateTestKey('EdDSA', 'ed-1'),
 ];
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSyncError(e) && e.code === ErrorCode.UNAUTHENTICATED) return e.rawMessage;
-    throw e;
-  }
-  throw new Error('expected the token to be rejected');
-}
 
 /** A verifier over the test keys by `kid`, plus the HS256 secret for `alg: HS256`. */
 async function verifier(): Promise<TokenVerifier> {
