@@ -368,7 +368,7 @@ describe('sync session (model-based)', () => {
   it('keeps the protocol and converges on the visible server state under random client behaviour', () => {
     fc.assert(
       fc.property(scenario, (s) => run(s)),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
     // The generators must reach every interesting outcome, or the properties above prove little.
     expect(seen.live).toBeGreaterThan(50);
