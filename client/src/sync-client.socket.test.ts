@@ -1,6 +1,7 @@
 /**
  * The shell against scripted peers on real sockets (Node `http` and `ws`): what it makes of a refused WebSocket
- * upgrade (§9.3), of a refused fixed token (§4.3), and the session settings in its Hello. The full protocol runs
+ * upgrade (§9.3), of a refused fixed token and of a token function that returns a refused token (§4.3), and the
+ * session settings in its Hello. The full protocol runs
  * in `sync-client.e2e.test.ts`.
  */
 
@@ -136,6 +137,34 @@ it('asks a token function for a fresh token after a refusal', async () => {
   await settled(c, () => asked.length >= 2);
   expect(asked.slice(0, 2)).toEqual([false, true]);
   expect(c.status.state).not.toBe('FAILED');
+});
+
+it('never sends a refused token again: asks the token function again after a backoff, without connecting', async () => {
+  const hellos: string[] = [];
+  const asked: boolean[] = [];
+  const warnings: string[] = [];
+  client = await createSyncClient({
+    url: await listen(refusingPeer(hellos)),
+    db,
+    // The first three answers are the same token; then another, which is refused too and returned for ever.
+    token: (fresh) => {
+      asked.push(fresh);
+      return asked.length <= 3 ? 'token-a' : 'token-b';
+    },
+    WebSocket: WebSocket as unknown as WebSocketFactory,
+    log: (level, message) => level === 'warn' && warnings.push(message),
+    session: { maxBackoffMs: 5 }, // the backoff windows would reach seconds by the 8th attempt
+  });
+  const s = await settled(client, () => asked.length >= 8);
+  expect(s.state).not.toBe('FAILED');
+  expect(s.error?.code).toBe(ErrorCode.UNAUTHENTICATED);
+  expect(asked.slice(0, 8)).toEqual([false, true, true, true, true, true, true, true]);
+  expect(hellos).toHaveLength(2);
+  expect(hellos[0]).toContain('token-a');
+  expect(hellos[1]).toContain('token-b');
+  // Once per refusal.
+  const again = 'the token source returned the token the server refused; waiting for a fresh one';
+  expect(warnings.filter((w) => w === again)).toHaveLength(2);
 });
 
 it('sends the session settings it was given in its Hello', async () => {

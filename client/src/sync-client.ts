@@ -53,7 +53,12 @@ export interface SyncClientOptions {
   readonly url: string;
   /** The app's PGlite instance (any storage and extensions). Synced tables and `_vibestack` metadata live in it. */
   readonly db: PGliteLike;
-  /** A fixed token, or a function returning one (`fresh`: the last one was rejected or expired). */
+  /**
+   * A fixed token, or a function returning one, called before every connection attempt (`fresh`: the server
+   * refused the last one, e.g. it expired). The server's refusal of a fixed token is final (FAILED): it is never
+   * sent again (docs/protocol.md §4.3). A function that returns the refused token again is asked again after the
+   * next backoff delay, without connecting; one that throws is retried with backoff too.
+   */
   readonly token: string | ((fresh: boolean) => string | Promise<string>);
   /** The WebSocket constructor; default the global `WebSocket`. */
   readonly WebSocket?: WebSocketFactory;
@@ -69,12 +74,18 @@ export interface SyncClientOptions {
   /** Options of the local store (client id generator; the `beforeCommit` test seam). */
   readonly store?: SyncStoreOptions;
   /**
-   * Protocol and batching settings of the session (`ClientConfig`): `initialCredit`, `maxFrameBytes`,
-   * `schemaVersion`, `maxGroupChanges`, `snapshotGroupRows` (default here {@link DEFAULT_SNAPSHOT_GROUP_ROWS}).
+   * Protocol, batching and reconnect settings of the session (`ClientConfig`): `initialCredit`, `maxFrameBytes`,
+   * `schemaVersion`, `maxGroupChanges`, `snapshotGroupRows` (default here {@link DEFAULT_SNAPSHOT_GROUP_ROWS}),
+   * `maxBackoffMs` (cap of the client's own reconnect delays; never shortens a server's `retry_after_ms`).
    */
   readonly session?: Pick<
     ClientConfig,
-    'initialCredit' | 'maxFrameBytes' | 'schemaVersion' | 'maxGroupChanges' | 'snapshotGroupRows'
+    | 'initialCredit'
+    | 'maxFrameBytes'
+    | 'schemaVersion'
+    | 'maxGroupChanges'
+    | 'snapshotGroupRows'
+    | 'maxBackoffMs'
   >;
 }
 
@@ -201,16 +212,21 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     }
   };
 
-  const connect = async (fresh: boolean): Promise<void> => {
+  // The session decides what to do with the token (§4.3: a refused one is not sent again, it asks again later).
+  const getToken = async (fresh: boolean): Promise<void> => {
+    const source = options.token;
     let token: string;
     try {
-      token = typeof options.token === 'string' ? options.token : await options.token(fresh);
+      token = typeof source === 'string' ? source : await source(fresh);
     } catch (error) {
       // A token provider that failed (offline, auth server down) is retried with backoff like a failed connect.
-      options.log?.('warn', `getting a token failed: ${SyncError.from(error).message}`);
-      feed({ type: 'connect-failed' });
+      feed({ type: 'token-failed', reason: SyncError.from(error).message });
       return;
     }
+    feed({ type: 'token', token });
+  };
+
+  const connect = (): void => {
     const url = socketUrl(options.url, clientId);
     const ws =
       options.perMessageDeflate === undefined
@@ -221,7 +237,7 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
     let opened = false;
     ws.addEventListener('open', () => {
       opened = true;
-      if (socket === ws) feed({ type: 'socket-open', subprotocol: ws.protocol, token });
+      if (socket === ws) feed({ type: 'socket-open', subprotocol: ws.protocol });
     });
     ws.addEventListener('message', (event) => {
       if (socket !== ws) return;
@@ -261,8 +277,11 @@ export async function createSyncClient(options: SyncClientOptions): Promise<Sync
 
   const carryOut = (effect: ClientEffect): void => {
     switch (effect.type) {
+      case 'get-token':
+        void getToken(effect.fresh);
+        return;
       case 'connect':
-        void connect(effect.freshToken);
+        connect();
         return;
       case 'send':
         socket?.send(effect.bytes);

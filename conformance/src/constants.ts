@@ -38,9 +38,18 @@ export const RECORD_CLUSTER_NAME = 'conformance-record';
 /** The reference server's URL path of a case: `/cases/<id>/`; the sync endpoint is `v1/sync` under it. */
 export const CASE_PATH_PREFIX = '/cases/';
 
+/**
+ * The WebSocket close code the reference server closes a connection with when the client sends a frame on it
+ * although the upgrade selected no subprotocol (1002, protocol error, RFC 6455 §7.4.1).
+ */
+export const CLOSE_PROTOCOL_ERROR = 1002;
+
 /** The user every reference-server token is issued for (`sub`), and the token's signing secret's length. */
 export const CONFORMANCE_USER = 'conformance-user';
 export const TOKEN_SECRET_BYTES = 32;
+
+/** How long a reference-server token is valid (`exp` − `iat`), in seconds. */
+export const TOKEN_LIFETIME_S = 3_600;
 
 /**
  * Least time between two LIVE Progress frames on the reference server, ms (the core's default is 5 s, which

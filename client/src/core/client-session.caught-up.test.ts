@@ -22,7 +22,8 @@ it('reports the caught-up LSN, which the applied LSN reaches once the works befo
   const frame = (m: Parameters<typeof encodeServerFrame>[0]) =>
     run(session.handle({ type: 'frame', data: encodeServerFrame(m) }, T0));
   run(session.handle({ type: 'start' }, T0));
-  run(session.handle({ type: 'socket-open', subprotocol: SYNC_SUBPROTOCOL, token: 't' }, T0));
+  run(session.handle({ type: 'token', token: 't' }, T0));
+  run(session.handle({ type: 'socket-open', subprotocol: SYNC_SUBPROTOCOL }, T0));
   frame(welcome(SyncMode.CATCH_UP, { serverLsn: 30n }));
   expect(status).toMatchObject({ state: 'CATCHING_UP', appliedLsn: 10n, caughtUpLsn: 0n });
   frame(relationFrame());

@@ -99,6 +99,8 @@ class Run {
   session!: ClientSession;
   conn: ModelConnection | undefined;
   now = T0;
+  /** The session asked for a token (`get-token`), then to open a socket (`connect`). */
+  pendingToken = false;
   pendingOpen = false;
   /** This session was told MUST_REFETCH and has not committed a snapshot since. */
   refetched = false;
@@ -125,6 +127,7 @@ class Run {
   restart(): void {
     if (this.store.inFlight !== undefined) this.store.rollback();
     this.conn = undefined;
+    this.pendingToken = false;
     this.pendingOpen = false;
     this.refetched = false;
     this.snapshotForgotten = false;
@@ -142,9 +145,10 @@ class Run {
 
   feed(event: ClientEvent): void {
     for (const e of this.session.handle(event, this.now)) {
-      if (e.type === 'connect') {
-        if (this.store.inFlight !== undefined) this.problems.push('connect while an apply is in flight');
-        this.pendingOpen = true;
+      if (e.type === 'get-token' || e.type === 'connect') {
+        if (this.store.inFlight !== undefined) this.problems.push(`${e.type} while an apply is in flight`);
+        if (e.type === 'get-token') this.pendingToken = true;
+        else this.pendingOpen = true;
       } else if (e.type === 'apply') {
         this.store.begin(e.id, e.work);
         this.issuedWhileRefetched = this.refetched;
@@ -184,11 +188,15 @@ class Run {
   do(s: Step): void {
     switch (s) {
       case 'open':
+        if (this.pendingToken) {
+          this.pendingToken = false;
+          this.feed({ type: 'token', token: 't' });
+        }
         if (!this.pendingOpen) return;
         this.pendingOpen = false;
         this.conn = new ModelConnection(this.#world, this.problems);
         this.initialOpen = false;
-        this.feed({ type: 'socket-open', subprotocol: 'vibestack.sync.v1', token: 't' });
+        this.feed({ type: 'socket-open', subprotocol: 'vibestack.sync.v1' });
         return;
       case 'deliver': {
         const c = this.conn;
@@ -257,7 +265,7 @@ class Run {
   settle(): void {
     for (let i = 0; i < 10_000; i++) {
       if (this.store.inFlight !== undefined) this.do('apply-done');
-      else if (this.pendingOpen) this.do('open');
+      else if (this.pendingToken || this.pendingOpen) this.do('open');
       else if (this.conn?.peek() !== undefined) this.do('deliver');
       else if (this.session.state === 'BACKOFF') {
         this.now += 31_000;

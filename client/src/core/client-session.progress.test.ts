@@ -64,7 +64,7 @@ it('counts rows committed to staging, and counts on after a resumed initial sync
 
   d.now += 60_000;
   d.handle({ type: 'tick' });
-  d.handle({ type: 'socket-open', subprotocol: 'vibestack.sync.v1', token: 't' });
+  d.open('t');
   d.server(welcome(SyncMode.INITIAL));
   d.server(relationFrame());
   d.server(beginWithEstimate('s1', 10n, true));
@@ -115,7 +115,7 @@ it('fails at once, without a backoff or a reconnect, when a fixed token is refus
   renewable.server(serverError(ErrorCode.UNAUTHENTICATED, true));
   expect(last(renewable).state).toBe('BACKOFF');
   renewable.now += 60_000;
-  expect(renewable.handle({ type: 'tick' })).toContainEqual({ type: 'connect', freshToken: true });
+  expect(renewable.handle({ type: 'tick' })).toContainEqual({ type: 'get-token', fresh: true });
 });
 
 it('names the URL of a failed upgrade, and the HTTP status or the network error', () => {

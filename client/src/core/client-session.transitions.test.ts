@@ -1,6 +1,7 @@
 /**
  * The exhaustive transition table of SPEC.md: every state × every event. The table's type has no `Partial`, so a
- * state or an event added without its row is a compile error.
+ * state or an event added without its row is a compile error. CONNECTING has two rows: waiting for the token
+ * (`get-token` emitted) and for the socket (`connect` emitted).
  */
 
 import { ErrorCode, SyncError, SyncMode } from '@vibestack/proto';
@@ -25,6 +26,8 @@ import {
 const EVENTS = [
   'start',
   'stop',
+  'token',
+  'token-failed',
   'socket-open',
   'socket-open-other-protocol',
   'connect-failed-403',
@@ -59,6 +62,8 @@ const EVENTS = [
   'network-online',
 ] as const;
 type EventKind = (typeof EVENTS)[number];
+/** The table's rows: the client states, with CONNECTING split by what the attempt waits for. */
+type Row = Exclude<ClientState, 'CONNECTING'> | 'CONNECTING (token)' | 'CONNECTING (socket)';
 
 /** The next state and the trace (frames sent, closes, connects, applies; see `traceOf`). */
 interface Expected {
@@ -73,7 +78,7 @@ const fatal = (code: ErrorCode): Expected => ({
 });
 const V = fatal(ErrorCode.PROTOCOL_VIOLATION);
 const MALFORMED = fatal(ErrorCode.MALFORMED_FRAME);
-const CONNECT = stay('CONNECTING', ['connect']);
+const CONNECT = stay('CONNECTING', ['get-token']);
 
 /** A state without a socket: only the listed events do something. */
 function offline(
@@ -89,6 +94,8 @@ function streaming(s: 'SNAPSHOT' | 'CATCHING_UP' | 'LIVE', data: Partial<Record<
   const row: Record<EventKind, Expected> = {
     start: stay(s),
     stop: stay('STOPPED', ['close:1000']),
+    token: stay(s),
+    'token-failed': stay(s),
     'socket-open': stay(s),
     'socket-open-other-protocol': stay(s),
     'connect-failed-403': stay(s),
@@ -125,22 +132,35 @@ function streaming(s: 'SNAPSHOT' | 'CATCHING_UP' | 'LIVE', data: Partial<Record<
   return { ...row, ...data };
 }
 
-const TABLE: Record<ClientState, Record<EventKind, Expected>> = {
+const CONNECT_FAILED: Partial<Record<EventKind, Expected>> = {
+  stop: stay('STOPPED', ['close:1000']),
+  'connect-failed-403': stay('FAILED'),
+  'connect-failed-503': stay('BACKOFF'),
+  'connect-failed-no-token': stay('FAILED'),
+  'socket-closed': stay('BACKOFF'),
+};
+
+const TABLE: Record<Row, Record<EventKind, Expected>> = {
   IDLE: offline('IDLE', { start: CONNECT, stop: stay('STOPPED') }),
-  CONNECTING: offline('CONNECTING', {
-    stop: stay('STOPPED', ['close:1000']),
+  // A token refused by the server comes back: see client-session.token.test.ts.
+  'CONNECTING (token)': offline('CONNECTING', {
+    ...CONNECT_FAILED,
+    token: stay('CONNECTING', ['connect']),
+    'token-failed': stay('BACKOFF'),
+  }),
+  'CONNECTING (socket)': offline('CONNECTING', {
+    ...CONNECT_FAILED,
     'socket-open': stay('AWAIT_WELCOME', ['send:hello']),
-    'socket-open-other-protocol': stay('FAILED', ['close:1002']),
-    'connect-failed-403': stay('FAILED'),
-    'connect-failed-503': stay('BACKOFF'),
-    'connect-failed-no-token': stay('FAILED'),
-    'socket-closed': stay('BACKOFF'),
+    // §2.1, §9.3: nothing sent; like a failed upgrade (browsers and `ws` fail it themselves): backoff.
+    'socket-open-other-protocol': stay('BACKOFF', ['close:1002']),
   }),
   AWAIT_WELCOME: {
     ...streaming('SNAPSHOT', {}),
     ...Object.fromEntries(EVENTS.map((e) => [e, V])),
     start: stay('AWAIT_WELCOME'),
     stop: stay('STOPPED', ['close:1000']),
+    token: stay('AWAIT_WELCOME'),
+    'token-failed': stay('AWAIT_WELCOME'),
     'socket-open': stay('AWAIT_WELCOME'),
     'socket-open-other-protocol': stay('AWAIT_WELCOME'),
     'connect-failed-403': stay('AWAIT_WELCOME'),
@@ -152,7 +172,8 @@ const TABLE: Record<ClientState, Record<EventKind, Expected>> = {
     'welcome-live': stay('LIVE'),
     'welcome-bad': MALFORMED,
     'error-fatal': stay('BACKOFF', ['close:1000']),
-    'error-nonfatal': stay('AWAIT_WELCOME'),
+    // §3.3: a server never sends a non-fatal Error before Welcome.
+    'error-nonfatal': V,
     'no-case': stay('AWAIT_WELCOME'),
     'text-frame': MALFORMED,
     'garbage-frame': MALFORMED,
@@ -190,14 +211,13 @@ const TABLE: Record<ClientState, Record<EventKind, Expected>> = {
 };
 
 /** A driver in the given state (see the comments in TABLE for what is in flight). */
-function enter(state: ClientState): Driver {
+function enter(state: Row): Driver {
   const d = new Driver(state === 'CATCHING_UP' || state === 'LIVE' ? { resume: { appliedLsn: 100n } } : {});
   if (state !== 'IDLE' && state !== 'STOPPED') d.handle({ type: 'start' });
   if (state === 'STOPPED') d.handle({ type: 'stop' });
   if (state === 'FAILED') d.handle({ type: 'connect-failed', httpStatus: 403 });
-  if (['AWAIT_WELCOME', 'SNAPSHOT', 'CATCHING_UP', 'LIVE', 'BACKOFF'].includes(state)) {
-    d.handle({ type: 'socket-open', subprotocol: 'vibestack.sync.v1', token: 't' });
-  }
+  if (state === 'CONNECTING (socket)') d.handle({ type: 'token', token: 't' });
+  if (['AWAIT_WELCOME', 'SNAPSHOT', 'CATCHING_UP', 'LIVE', 'BACKOFF'].includes(state)) d.open('t');
   if (state === 'BACKOFF') d.handle({ type: 'socket-closed', code: 1006, reason: '' });
   if (state === 'SNAPSHOT') {
     d.server(welcome(SyncMode.INITIAL));
@@ -209,7 +229,7 @@ function enter(state: ClientState): Driver {
     d.server(relationFrame());
     d.server(insertTx(150n, 1n));
   }
-  expect(d.session.state).toBe(state);
+  expect(d.session.state).toBe(state.startsWith('CONNECTING') ? 'CONNECTING' : state);
   return d;
 }
 
@@ -223,10 +243,14 @@ function fire(d: Driver, event: EventKind): void {
     case 'stop':
     case 'network-online':
       return void d.handle({ type: event });
+    case 'token':
+      return void d.handle({ type: 'token', token: 't2' });
+    case 'token-failed':
+      return void d.handle({ type: 'token-failed', reason: 'offline' });
     case 'socket-open':
-      return void d.handle({ type: 'socket-open', subprotocol: 'vibestack.sync.v1', token: 't' });
+      return void d.handle({ type: 'socket-open', subprotocol: 'vibestack.sync.v1' });
     case 'socket-open-other-protocol':
-      return void d.handle({ type: 'socket-open', subprotocol: '', token: 't' });
+      return void d.handle({ type: 'socket-open', subprotocol: '' });
     case 'connect-failed-403':
       return void d.handle({ type: 'connect-failed', httpStatus: 403 });
     case 'connect-failed-503':
@@ -300,7 +324,7 @@ function fire(d: Driver, event: EventKind): void {
 }
 
 describe('client session transition table (SPEC.md)', () => {
-  for (const [state, row] of Object.entries(TABLE) as [ClientState, Record<EventKind, Expected>][]) {
+  for (const [state, row] of Object.entries(TABLE) as [Row, Record<EventKind, Expected>][]) {
     describe(state, () => {
       it.each(EVENTS)('%s', (event) => {
         const expected = row[event];

@@ -26,6 +26,7 @@ import {
   closeReason,
   creditFrame,
   fatalErrorFrame,
+  type HelloFields,
   helloFrame,
   pingFrame,
   pongFrame,
@@ -96,8 +97,10 @@ function upgradeError(ev: Extract<ClientEvent, { type: 'connect-failed' }>): Syn
 
 const CONNECTED: ReadonlySet<ClientState> = new Set(['AWAIT_WELCOME', 'SNAPSHOT', 'CATCHING_UP', 'LIVE']);
 const STREAMING: ReadonlySet<ClientState> = new Set(['SNAPSHOT', 'CATCHING_UP', 'LIVE']);
-const CLIENT_DETECTED: ReconnectAction = { kind: 'retry', delay: 'backoff' };
+/** Client-detected errors, and an attempt that ends before its socket (no usable token, §9.2): backoff. */
+const BACKOFF: ReconnectAction = { kind: 'retry', delay: 'backoff' };
 const violation = (message: string) => new SyncError(ErrorCode.PROTOCOL_VIOLATION, message);
+const REFUSED_TOKEN_AGAIN = 'the token source returned the token the server refused; waiting for a fresh one';
 
 class Session implements ClientSession {
   readonly #config: ClientConfig;
@@ -111,10 +114,21 @@ class Session implements ClientSession {
   #connections = 0;
   /** Works of connections up to this one no longer move the resume point (after MUST_REFETCH). */
   #forgottenUpTo = 0;
-  #wantConnect: { freshToken: boolean } | undefined;
+  /**
+   * Where the attempt of CONNECTING is: waiting for the apply pipeline to be idle (`Hello.resume_lsn` must be
+   * committed), for the token (`get-token` emitted), for the socket (`connect` emitted).
+   */
+  #attempting: 'apply-idle' | 'token' | 'socket' | undefined;
+  /** The token of this attempt, for its Hello. */
+  #token: string | undefined;
+  /** Ask for a fresh token: the server refused the last one and no socket opened since (§4.3). */
   #freshToken = false;
+  /** The server's last refusal: the token it refused (never sent again, §4.3) and its error. */
+  #refusal: { readonly token: string; readonly error: SyncError; warned: boolean } | undefined;
   #attempt = 0;
   #reconnectAt = 0;
+  /** The server's `retry_after_ms` ends here: nothing reconnects earlier (§9.4). */
+  #notBefore = 0;
   #timerAt: number | undefined;
   #lastError: SyncError | undefined;
   #lastStatus: ClientStatus | undefined;
@@ -165,8 +179,14 @@ class Session implements ClientSession {
         this.#dropConnection();
         this.#state = 'STOPPED';
         return;
+      case 'token':
+        if (s === 'CONNECTING' && this.#attempting === 'token') this.#onToken(ev.token);
+        return;
+      case 'token-failed':
+        if (s === 'CONNECTING' && this.#attempting === 'token') this.#onTokenFailed(ev.reason);
+        return;
       case 'socket-open':
-        if (s === 'CONNECTING' && this.#wantConnect === undefined) this.#onOpen(ev.subprotocol, ev.token);
+        if (s === 'CONNECTING' && this.#attempting === 'socket') this.#onOpen(ev.subprotocol);
         return;
       case 'connect-failed':
         if (s !== 'CONNECTING') return;
@@ -199,46 +219,73 @@ class Session implements ClientSession {
         return;
       }
       case 'network-online':
-        if (s === 'BACKOFF') this.#toConnecting();
+        // Skips the client's own backoff, not the server's retry_after_ms (§9.4).
+        if (s === 'BACKOFF') this.#reconnectAt = Math.min(this.#reconnectAt, this.#notBefore);
+        if (s === 'BACKOFF' && this.#now >= this.#reconnectAt) this.#toConnecting();
         return;
     }
   }
 
   #toConnecting(): void {
     this.#state = 'CONNECTING';
-    this.#wantConnect = { freshToken: this.#freshToken };
+    this.#attempting = 'apply-idle';
+    this.#token = undefined;
   }
 
-  #onOpen(subprotocol: string, token: string): void {
+  #onToken(token: string): void {
+    const refusal = this.#refusal;
+    if (refusal !== undefined && token === refusal.token) {
+      // §4.3: a refused token is never sent again. No connection: wait like after a failed connect, with the
+      // refusal as the reason, and ask for a fresh token again.
+      if (!refusal.warned) this.#emit({ type: 'log', level: 'warn', message: REFUSED_TOKEN_AGAIN });
+      refusal.warned = true;
+      this.#freshToken = true;
+      this.#leave(BACKOFF, refusal.error);
+      return;
+    }
+    this.#token = token;
+    this.#attempting = 'socket';
+    this.#emit({ type: 'connect' });
+  }
+
+  #onTokenFailed(reason: string): void {
+    const message = `getting a token failed: ${reason}`;
+    this.#emit({ type: 'log', level: 'warn', message });
+    // While a refusal stands (no fresh token yet), it stays the reason the client waits.
+    const refused = this.#freshToken ? this.#refusal?.error : undefined;
+    this.#leave(BACKOFF, refused ?? new SyncError(ErrorCode.UNAVAILABLE, message));
+  }
+
+  #onOpen(subprotocol: string): void {
     if (subprotocol !== SYNC_SUBPROTOCOL) {
+      // §2.1, §9.3: send nothing. Browsers and `ws` fail such an upgrade themselves, and a client cannot tell that
+      // from a network failure, so this is a failed upgrade too: backoff, not stop.
       this.#emit({ type: 'close', code: CLOSE_PROTOCOL_ERROR, reason: 'subprotocol not selected' });
-      this.#leave({ kind: 'stop' }, violation(`the server selected subprotocol "${subprotocol}"`));
+      const selected = subprotocol === '' ? 'no subprotocol' : `subprotocol "${subprotocol}"`;
+      this.#leave(
+        actionForUpgradeFailure(undefined),
+        violation(`the server selected ${selected}, not "${SYNC_SUBPROTOCOL}"`),
+      );
       return;
     }
     this.#freshToken = false;
-    const c = new Connection(
-      ++this.#connections,
-      this.#now,
-      this.#config.initialCredit ?? DEFAULT_INITIAL_CREDIT,
-    );
-    c.resumeLsn = this.#resume.appliedLsn;
-    c.presented = this.#resume.appliedLsn === 0n ? this.#resume.snapshot : undefined;
-    this.#conn = c;
+    const hello: HelloFields = {
+      protocolVersions: this.#config.protocolVersions ?? SUPPORTED_PROTOCOL_VERSIONS,
+      token: this.#token!,
+      clientId: this.#config.clientId,
+      resumeLsn: this.#resume.appliedLsn,
+      snapshot: this.#resume.appliedLsn === 0n ? this.#resume.snapshot : undefined,
+      // §4.6: empty = adopt the server's, on every connection (Welcome.schema_version is never sent back).
+      schemaVersion: this.#config.schemaVersion ?? '',
+      initialCredit: this.#config.initialCredit ?? 0,
+      maxFrameBytes: this.#config.maxFrameBytes ?? 0,
+      clientAgent: this.#config.clientAgent ?? CLIENT_AGENT,
+      lastSentMutationId: this.#resume.lastSentMutationId ?? 0n,
+    };
+    const credit = this.#config.initialCredit ?? DEFAULT_INITIAL_CREDIT;
+    this.#conn = new Connection(++this.#connections, this.#now, hello, credit);
     this.#state = 'AWAIT_WELCOME';
-    this.#send(
-      helloFrame({
-        protocolVersions: this.#config.protocolVersions ?? SUPPORTED_PROTOCOL_VERSIONS,
-        token,
-        clientId: this.#config.clientId,
-        resumeLsn: c.resumeLsn,
-        snapshot: c.presented,
-        schemaVersion: this.#config.schemaVersion ?? '',
-        initialCredit: this.#config.initialCredit ?? 0,
-        maxFrameBytes: this.#config.maxFrameBytes ?? 0,
-        clientAgent: this.#config.clientAgent ?? CLIENT_AGENT,
-        lastSentMutationId: this.#resume.lastSentMutationId ?? 0n,
-      }),
-    );
+    this.#send(helloFrame(hello));
   }
 
   #onFrame(c: Connection, data: FrameData): void {
@@ -247,6 +294,9 @@ class Session implements ClientSession {
     const m = decodeServerFrameFast(data, c.frameLimit ?? MIN_MAX_FRAME_BYTES).message;
     if (m.case === undefined) return; // A case from a later version (§2.2).
     if (m.case === 'error') {
+      // §3.3: a server answers Hello with a Welcome or a fatal Error, never a non-fatal one.
+      if (this.#state === 'AWAIT_WELCOME' && !m.value.fatal)
+        throw violation('a non-fatal Error before Welcome');
       this.#onServerError(m.value);
       return;
     }
@@ -275,7 +325,7 @@ class Session implements ClientSession {
   }
 
   #onWelcome(c: Connection, w: Parameters<typeof checkWelcome>[0]): void {
-    checkWelcome(w, this.#config.protocolVersions ?? SUPPORTED_PROTOCOL_VERSIONS);
+    checkWelcome(w, c.hello);
     c.welcomed(w, this.#now, {
       queue: (work, frames) => this.#queue.push({ work, frames, connection: c.id }),
       consumed: (frames) => this.#consumed(c, frames),
@@ -373,7 +423,7 @@ class Session implements ClientSession {
     const code = error.code === ErrorCode.UNSPECIFIED ? ErrorCode.INTERNAL : error.code;
     this.#send(fatalErrorFrame(code, error.rawMessage));
     this.#emit({ type: 'close', code: closeCodeForError(code), reason: closeReason(code) });
-    this.#leave(CLIENT_DETECTED, error);
+    this.#leave(BACKOFF, error);
   }
 
   /** The connection is over: stop, or wait for the reconnect (§9). */
@@ -391,25 +441,32 @@ class Session implements ClientSession {
       this.#forgottenUpTo = this.#connections;
       this.#setResume(0n, undefined);
     }
-    if (action.freshToken === true) this.#freshToken = true;
-    this.#reconnectAt = this.#now + reconnectDelay(action, this.#attempt, this.#random);
+    if (action.freshToken === true) {
+      this.#freshToken = true;
+      // §4.3: the token of this connection's Hello is never sent again.
+      if (c !== undefined) this.#refusal = { token: c.hello.token, error, warned: false };
+    }
+    // §9.2, §9.4: every attempt counts, at once or not; "at once" is no delay for the first one only.
+    const delay = reconnectDelay(action, this.#attempt, this.#random, this.#config.maxBackoffMs);
+    this.#reconnectAt = this.#now + delay;
+    this.#notBefore = this.#now + (action.minMs ?? 0);
     this.#attempt++;
     this.#state = 'BACKOFF';
   }
 
   #dropConnection(): void {
     this.#conn = undefined;
-    this.#wantConnect = undefined;
+    this.#attempting = undefined;
     this.#queue.clearPending();
   }
 
-  /** Hands out the next work, and connects once no work is in flight (resume_lsn must be committed). */
+  /** Hands out the next work, and starts an attempt once no work is in flight (resume_lsn must be committed). */
   #pump(): void {
     const next = this.#queue.take();
     if (next !== undefined) this.#emit({ type: 'apply', id: next.id, work: next.work });
-    if (this.#state === 'CONNECTING' && this.#wantConnect !== undefined && !this.#queue.busy) {
-      this.#emit({ type: 'connect', freshToken: this.#wantConnect.freshToken });
-      this.#wantConnect = undefined;
+    if (this.#state === 'CONNECTING' && this.#attempting === 'apply-idle' && !this.#queue.busy) {
+      this.#attempting = 'token';
+      this.#emit({ type: 'get-token', fresh: this.#freshToken });
     }
   }
 

@@ -148,7 +148,12 @@ export interface ClientStatus {
 export type ClientEvent =
   | { readonly type: 'start' }
   | { readonly type: 'stop' }
-  | { readonly type: 'socket-open'; readonly subprotocol: string; readonly token: string }
+  /** The answer to `get-token`: the token for this attempt's Hello. */
+  | { readonly type: 'token'; readonly token: string }
+  /** The answer to `get-token` when the token source failed (offline, auth server down): backoff. */
+  | { readonly type: 'token-failed'; readonly reason: string }
+  /** The answer to `connect`: the WebSocket is open, with the subprotocol the server selected. */
+  | { readonly type: 'socket-open'; readonly subprotocol: string }
   | {
       readonly type: 'connect-failed';
       readonly httpStatus?: number;
@@ -167,7 +172,14 @@ export type ClientEvent =
 
 /** Effects the shell carries out, in order. */
 export type ClientEffect =
-  | { readonly type: 'connect'; readonly freshToken: boolean }
+  /**
+   * Obtain the token for the next connection attempt (a new one when `fresh`: the server refused the last);
+   * answer `token` or `token-failed`. A token the server refused is never used again (§4.3): the session waits
+   * and asks again.
+   */
+  | { readonly type: 'get-token'; readonly fresh: boolean }
+  /** Open the WebSocket; answer `socket-open` or `connect-failed`. */
+  | { readonly type: 'connect' }
   | { readonly type: 'send'; readonly bytes: Uint8Array; readonly message: ClientMessage }
   | { readonly type: 'close'; readonly code: number; readonly reason: string }
   | { readonly type: 'set-timer'; readonly at: number | undefined }
@@ -198,9 +210,16 @@ export interface ClientConfig {
   /**
    * The token cannot be renewed (the application gave a fixed string): when the server refuses it
    * (UNAUTHENTICATED) the session stops (FAILED) at once, since §4.3 forbids sending it again. Default false:
-   * back off and reconnect with a fresh token.
+   * back off and reconnect with a fresh token (a token source that returns the refused token again is asked
+   * again at the next backoff delay, and the refused token is not sent).
    */
   readonly fixedToken?: boolean;
+  /**
+   * Cap of the reconnect delays the client chooses itself, in ms: the §9.4 backoff window and the jitter added
+   * to an OVERLOADED `retry_after_ms`. It never shortens a server's `retry_after_ms` (the wait is at least that
+   * long). Default (and most useful maximum) 30 000; e.g. tests and the conformance adapter use a few ms.
+   */
+  readonly maxBackoffMs?: number;
   /** Uniform random number in [0, 1) for backoff jitter; default `Math.random`. */
   readonly random?: () => number;
   /** Protocol versions offered; default the ones `@vibestack/proto` speaks. */

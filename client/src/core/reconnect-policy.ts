@@ -1,6 +1,7 @@
 /**
  * What the client does after a connection ends (docs/protocol.md §9.2, §9.3) and how long it waits (§9.4: full
- * jitter, 250 ms × 2ⁿ capped at 30 s, `retry_after_ms` as a minimum). Pure: randomness is passed in.
+ * jitter, 250 ms × 2ⁿ capped at 30 s or the configured `maxBackoffMs`, `retry_after_ms` as a minimum). Pure:
+ * randomness is passed in.
  */
 
 import { CLOSE_NORMAL, ERROR_CLOSE_CODE_BASE, ERROR_CLOSE_CODE_MAX, ErrorCode } from '@vibestack/proto';
@@ -78,16 +79,26 @@ export function actionForUpgradeFailure(httpStatus: number | undefined): Reconne
 }
 
 /**
- * The delay before reconnect attempt `attempt` (0 = the first reconnect), in ms.
+ * The delay before reconnect attempt `attempt`, in ms. `attempt` (n) counts the attempts since the last
+ * connection that stayed open 30 s (`BACKOFF_RESET_AFTER_MS`) after its Welcome, whether each was made at once or
+ * after a backoff; 0 = the first reconnect. §9.2 "at once" is delay 0 for n = 0 and the §9.4 backoff delay for
+ * every later n.
+ *
+ * `maxBackoffMs` caps the delays the client chooses itself — the full-jitter window and the OVERLOADED jitter —
+ * but never shortens the server's `retry_after_ms` (`minMs`): the wait is at least that long.
  * @param random uniform in [0, 1).
+ * @param maxBackoffMs cap of the client's own delays, ms; default {@link BACKOFF_MAX_MS} (larger values change
+ *   nothing).
  */
 export function reconnectDelay(
   action: Extract<ReconnectAction, { kind: 'retry' }>,
   attempt: number,
   random: () => number,
+  maxBackoffMs: number = BACKOFF_MAX_MS,
 ): number {
-  const window = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 30));
+  const cap = Math.max(0, Math.min(BACKOFF_MAX_MS, maxBackoffMs));
+  const window = Math.min(cap, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 30));
   const base = action.delay === 'at-once' && attempt === 0 ? 0 : random() * window;
-  const min = (action.minMs ?? 0) + (action.jitterMs === undefined ? 0 : random() * action.jitterMs);
-  return Math.max(base, min);
+  const jitter = action.jitterMs === undefined ? 0 : random() * Math.min(cap, action.jitterMs);
+  return Math.max(base, (action.minMs ?? 0) + jitter);
 }

@@ -12,7 +12,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { caseOf, nativeOf, SCALAR_TYPES } from '../../../gen/src/testing/arbitraries.ts';
-import { checkFullRow, describeRelation, fullRow, textOfRow } from './relations.ts';
+import { checkFullRow, describeRelation, fullRow, keyRow, textOfRow, updateRow } from './relations.ts';
 import { intValue } from './testing/server-frames.ts';
 
 const numbers = describeRelation(
@@ -75,6 +75,52 @@ describe('fullRow integer ranges', () => {
     const e = errorOf(() => fullRow(numbers, r));
     expect(e).toBeInstanceOf(SyncError);
     expect((e as SyncError).code).toBe(ErrorCode.INVALID_VALUE);
+  });
+});
+
+describe('integer ranges inside arrays and keys (§7.2: element_type_oid, key rows)', () => {
+  // A smallint key and an int2[] column: `element_type_oid` 21 gives the elements' range.
+  const arrays = describeRelation(
+    create(RelationSchema, {
+      relationId: 3,
+      schema: 'public',
+      name: 'arrays',
+      primaryKey: [0],
+      columns: [
+        create(ColumnSchema, { name: 'k', baseTypeOid: 21, encoding: ValueEncoding.INT, typeModifier: -1 }),
+        create(ColumnSchema, {
+          name: 'a',
+          typeName: 'smallint[]',
+          baseTypeOid: 1005,
+          elementTypeOid: 21,
+          encoding: ValueEncoding.ARRAY,
+          elementEncoding: ValueEncoding.INT,
+          typeModifier: -1,
+        }),
+      ],
+    }),
+  );
+  const arrayOf = (...elements: bigint[]) =>
+    create(ValueSchema, { kind: { case: 'arrayValue', value: { elements: elements.map(intValue) } } });
+  const arrayRow = (k: bigint, ...elements: bigint[]) =>
+    create(RowSchema, { values: [intValue(k), arrayOf(...elements)] });
+  const codeOf = (f: () => unknown) => (errorOf(f) as SyncError | undefined)?.code;
+
+  it('accepts elements at the bounds of the element type', () => {
+    expect(fullRow(arrays, arrayRow(1n, -32_768n, 32_767n))).toEqual(['1', '{-32768,32767}']);
+    expect(checkFullRow(arrays, arrayRow(1n, 32_767n))).toBeDefined();
+  });
+
+  it('rejects an element outside the element type in snapshot rows, inserts and updates', () => {
+    expect(codeOf(() => checkFullRow(arrays, arrayRow(1n, 1n, 40_000n)))).toBe(ErrorCode.INVALID_VALUE);
+    expect(codeOf(() => fullRow(arrays, arrayRow(1n, -32_769n)))).toBe(ErrorCode.INVALID_VALUE);
+    expect(codeOf(() => updateRow(arrays, arrayRow(1n, 40_000n)))).toBe(ErrorCode.INVALID_VALUE);
+  });
+
+  it('rejects a key row value outside its column type', () => {
+    const key = (k: bigint) => create(RowSchema, { values: [intValue(k)] });
+    expect(keyRow(arrays, key(32_767n))).toEqual(['32767']);
+    expect(codeOf(() => keyRow(arrays, key(32_768n)))).toBe(ErrorCode.INVALID_VALUE);
   });
 });
 

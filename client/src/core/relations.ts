@@ -13,6 +13,7 @@ import {
   type Row,
   SyncError,
   UNCHANGED,
+  type Value,
   ValueEncoding,
   type ValueType,
   valueTypeOfColumn,
@@ -23,7 +24,10 @@ import type { TextRow, UpdateRow } from './client-types.ts';
 export interface KnownRelation {
   readonly relation: Relation;
   readonly types: readonly ValueType[];
-  /** Integer bounds per column, for INT columns narrower than 64 bits. */
+  /**
+   * Integer bounds per column, for INT columns narrower than 64 bits and arrays of them (§7.2: the range comes
+   * from `base_type_oid`, inside arrays from `element_type_oid`).
+   */
   readonly intRanges: readonly (readonly [bigint, bigint] | undefined)[];
   readonly isKey: readonly boolean[];
 }
@@ -58,25 +62,34 @@ export function describeRelation(relation: Relation): KnownRelation {
     }
   });
   const intRanges = columns.map((c) =>
-    c.encoding === ValueEncoding.INT ? INT_RANGES.get(c.baseTypeOid) : undefined,
+    c.encoding === ValueEncoding.INT
+      ? INT_RANGES.get(c.baseTypeOid)
+      : c.encoding === ValueEncoding.ARRAY && c.elementEncoding === ValueEncoding.INT
+        ? INT_RANGES.get(c.elementTypeOid)
+        : undefined,
   );
   const isKey = columns.map((_, i) => primaryKey.includes(i));
   return { relation, types, intRanges, isKey };
 }
 
-function checkRange(known: KnownRelation, column: number, row: Row): void {
-  const value = row.values[column]!;
+function checkRange(known: KnownRelation, column: number, value: Value): void {
   const range = known.intRanges[column];
-  if (range !== undefined && value.kind.case === 'intValue') {
-    const n = value.kind.value;
-    if (n < range[0] || n > range[1]) {
-      throw invalid(`${n} is out of range for column ${known.relation.columns[column]!.name}`);
-    }
+  if (range === undefined) return;
+  const outOfRange = (v: Value) =>
+    v.kind.case === 'intValue' && (v.kind.value < range[0] || v.kind.value > range[1])
+      ? v.kind.value
+      : undefined;
+  const bad =
+    value.kind.case === 'arrayValue'
+      ? value.kind.value.elements.map(outOfRange).find((n) => n !== undefined)
+      : outOfRange(value);
+  if (bad !== undefined) {
+    throw invalid(`${bad} is out of range for column ${known.relation.columns[column]!.name}`);
   }
 }
 
 function text(known: KnownRelation, column: number, row: Row): string | null | typeof UNCHANGED {
-  checkRange(known, column, row);
+  checkRange(known, column, row.values[column]!);
   return decodeValueText(known.types[column]!, row.values[column]!);
 }
 
@@ -108,7 +121,7 @@ export function fullRow(known: KnownRelation, row: Row | undefined): TextRow {
 export function checkFullRow(known: KnownRelation, row: Row | undefined): Row {
   const r = checkLength(known, row, known.types.length, 'row');
   for (let i = 0; i < r.values.length; i++) {
-    checkRange(known, i, r);
+    checkRange(known, i, r.values[i]!);
     const k = r.values[i]!.kind.case;
     if (k === 'unchanged') throw invalid('unchanged outside Update.new_row');
     if (k === 'null' && known.isKey[i]) throw invalid('NULL in a primary key column');
@@ -142,6 +155,7 @@ export function keyRow(known: KnownRelation, row: Row | undefined): TextRow {
   const r = checkLength(known, row, pk.length, 'key row');
   return pk.map((column, i) => {
     const value = r.values[i]!;
+    checkRange(known, column, value);
     const t = decodeValueText(known.types[column]!, value);
     if (t === null || t === UNCHANGED) throw invalid('NULL or unchanged in a key row');
     return t;

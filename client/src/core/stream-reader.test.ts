@@ -148,6 +148,34 @@ describe('stream reader: transactions and Progress (§8)', () => {
     expect(codeOf(() => x.feed(insertTx(105n, 3n)))).toBe(ErrorCode.PROTOCOL_VIOLATION);
   });
 
+  it('skips a repeated transaction at or below the starting point, and rejects one above it (§8.5, §8.9)', () => {
+    const x = resume(100n);
+    x.feed(relationFrame(), insertTx(90n, 1n), insertTx(90n, 1n), insertTx(100n, 2n), insertTx(100n, 2n));
+    expect(x.works).toHaveLength(0);
+    expect(x.consumed()).toBe(5);
+    x.feed(insertTx(110n, 3n));
+    expect(codeOf(() => x.feed(insertTx(110n, 3n)))).toBe(ErrorCode.PROTOCOL_VIOLATION);
+    // Below the start even after a higher LSN arrived: still a skip.
+    x.feed(insertTx(90n, 1n));
+    expect(x.works).toHaveLength(1);
+    // At or below a Progress above the start: a violation.
+    const p = resume(100n);
+    p.feed(relationFrame(), progress(120n));
+    expect(codeOf(() => p.feed(insertTx(120n, 1n)))).toBe(ErrorCode.PROTOCOL_VIOLATION);
+
+    // After an initial sync the start is SnapshotEnd.lsn.
+    const s = reader(initial());
+    s.feed(relationFrame(), snapshotBegin('s', [1]), snapshotChunk(1, [], true), snapshotEnd(100n));
+    s.feed(insertTx(100n, 1n), insertTx(100n, 1n), insertTx(110n, 2n));
+    expect(s.works.map((w) => w.kind)).toEqual([
+      'snapshot-begin',
+      'snapshot-chunks',
+      'snapshot-commit',
+      'transactions',
+    ]);
+    expect(codeOf(() => s.feed(insertTx(110n, 2n)))).toBe(ErrorCode.PROTOCOL_VIOLATION);
+  });
+
   it('checks frame sequence and Progress placement', () => {
     const v = ErrorCode.PROTOCOL_VIOLATION;
     const open = () => {

@@ -127,6 +127,11 @@ export async function syncedTables(tx: SqlRunner): Promise<{ schema: string; nam
   return rows.map((r) => ({ schema: r.schema_name, name: r.table_name }));
 }
 
+/** Marks a table as no longer synced (§6.4: it was left out of a committed snapshot); its local table stays. */
+export async function removeSyncedTable(tx: SqlRunner, schema: string, name: string): Promise<void> {
+  await tx.query(`DELETE FROM ${M}.synced_tables WHERE schema_name = $1 AND table_name = $2`, [schema, name]);
+}
+
 /** Marks a table as synced. */
 export async function addSyncedTable(tx: SqlRunner, schema: string, name: string): Promise<void> {
   await tx.query(`INSERT INTO ${M}.synced_tables VALUES ($1, $2) ON CONFLICT DO NOTHING`, [schema, name]);

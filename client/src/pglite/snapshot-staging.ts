@@ -14,7 +14,7 @@ import { applyTransactions } from './apply-changes.ts';
 import { binaryCopyPlan, copyBinary, NoBinaryForm } from './copy-binary.ts';
 import { copyText } from './copy-text.ts';
 import type { LocalTable } from './local-tables.ts';
-import { addSyncedTable, syncedTables } from './metadata.ts';
+import { addSyncedTable, removeSyncedTable, syncedTables } from './metadata.ts';
 import { ident, qualified, type SqlRunner } from './sql.ts';
 
 const M = ident(META_SCHEMA);
@@ -253,9 +253,11 @@ export async function commitSnapshot(
     });
   }
   const inSnapshot = new Set(tables.map((t) => `${t.schema}.${t.name}`));
+  // Synced tables the snapshot left out are emptied and stop being synced (§6.4); the local table stays, empty.
   for (const old of await syncedTables(tx)) {
-    if (!inSnapshot.has(`${old.schema}.${old.name}`))
-      await tx.exec(`DELETE FROM ${qualified(old.schema, old.name)}`);
+    if (inSnapshot.has(`${old.schema}.${old.name}`)) continue;
+    await tx.exec(`DELETE FROM ${qualified(old.schema, old.name)}`);
+    await removeSyncedTable(tx, old.schema, old.name);
   }
   for (const t of tables) {
     const s = stagingByName.get(`${t.schema}.${t.name}`);

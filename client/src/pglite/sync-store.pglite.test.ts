@@ -137,6 +137,11 @@ describe('sync store (PGlite)', () => {
     expect(await rows('items')).toEqual(['1:snap 1', '2:handoff']);
     expect(await rows('other')).toEqual([]);
     expect(await rows('gone')).toEqual([]); // synced before, absent from the snapshot
+    // ... and no longer a synced table (§6.4): only the snapshot's tables are.
+    const { rows: synced } = await db.query<{ table_name: string }>(
+      'SELECT table_name FROM _vibestack.synced_tables ORDER BY 1',
+    );
+    expect(synced.map((r) => r.table_name)).toEqual(['items', 'other']);
     expect(await state()).toMatchObject({ lsn: '0/80', snapshot_id: null, cursor: null });
     const { rows: staging } = await db.query(
       "SELECT 1 FROM pg_tables WHERE schemaname = '_vibestack_staging'",

@@ -7,6 +7,10 @@
  * `restart` keeps the instance — committed data is all a restarted process would find on disk — and loses
  * uncommitted work through the store's `beforeCommit` seam, which rolls back any local transaction still
  * running when the restart begins. The client is created on `connect`, since `createSyncClient` connects at once.
+ *
+ * Tokens: the client's token source returns the case's current token — the one of `init`, then of each
+ * `connect` or `set_token` that hands over another. Events of a client that `init` or `restart` ended (its last
+ * `closed` included) are not reported.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -27,8 +31,10 @@ import {
   decodeServerFrame,
   ErrorCode,
   encodeClientFrame,
+  encodeServerFrame,
   errorForCloseCode,
   MAX_MAX_FRAME_BYTES,
+  type ServerMessage,
 } from '@vibestack/proto';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { dumpLocalState } from './local-dump.ts';
@@ -42,6 +48,11 @@ export interface TypeScriptAdapterOptions {
    * acknowledge what it did not apply. `applied` lists the LSNs the client committed so far.
    */
   readonly alterOutgoing?: (message: ClientMessage, applied: readonly bigint[]) => ClientMessage | undefined;
+  /**
+   * Test seam: changes each binary frame before the client receives it (e.g. to hide `retry_after_ms`). Frames
+   * that do not decode are passed on unchanged.
+   */
+  readonly alterIncoming?: (message: ServerMessage) => ServerMessage;
   /** Test seam: awaited before each command is handled (e.g. to crash or hang on one). */
   readonly beforeCommand?: (command: AdapterCommand['command']) => Promise<void> | void;
   /** Writes a log line (stderr). */
@@ -157,6 +168,19 @@ export function createTypeScriptAdapter(options: TypeScriptAdapterOptions): Type
           });
         });
       }
+      // ws hands every received message to its listeners through `emit('message', data, isBinary)`.
+      override emit(event: string | symbol, ...args: unknown[]): boolean {
+        const alter = options.alterIncoming;
+        if (alter !== undefined && event === 'message' && args[0] instanceof ArrayBuffer) {
+          try {
+            const message = decodeServerFrame(new Uint8Array(args[0]), MAX_MAX_FRAME_BYTES);
+            args[0] = encodeServerFrame(alter(message)).slice().buffer;
+          } catch {
+            // Malformed: passed on for the client to handle.
+          }
+        }
+        return super.emit(event, ...args);
+      }
       override send(data: Uint8Array): void {
         const alter = options.alterOutgoing;
         if (alter === undefined) {
@@ -189,6 +213,7 @@ export function createTypeScriptAdapter(options: TypeScriptAdapterOptions): Type
         ...(settings?.initialCredit ? { initialCredit: settings.initialCredit } : {}),
         ...(settings?.maxFrameBytes ? { maxFrameBytes: settings.maxFrameBytes } : {}),
         ...(settings?.schemaVersion ? { schemaVersion: settings.schemaVersion } : {}),
+        ...(settings?.maxBackoffMs ? { maxBackoffMs: settings.maxBackoffMs } : {}),
       },
       store: {
         newClientId: () => settings?.clientId || randomUUID(),
@@ -297,6 +322,10 @@ export function createTypeScriptAdapter(options: TypeScriptAdapterOptions): Type
           lastApplied = 0n;
           return { ok: { case: undefined } };
         }
+        case 'setToken':
+          // The token source returns it from the client's next connection attempt on.
+          token = command.value.authToken;
+          return { ok: { case: undefined } };
         case 'awaitLsn':
           return awaitLsn(command.value.lsn, command.value.timeoutMs || 10_000);
         case 'dumpState': {

@@ -43,6 +43,39 @@ describe('broken adapters are caught', () => {
     }
   });
 
+  describe('the standing checks', () => {
+    // Test-only cases (src/testing/suites/): our client passes them, a client that breaks the rule fails them.
+    const checks = loadSuites([join(PACKAGE_ROOT, 'src/testing/suites')]).filter(
+      (c) => c.suite.name === 'standing-checks',
+    );
+    const check = (name: string) => [checks.find((c) => c.name === `standing-checks/${name}`)!];
+
+    it('our client passes them', { timeout: 60_000 }, async () => {
+      const { results, ok } = await runSuites({ client: TS_ADAPTER, cases: checks });
+      expect(failuresOf(results)).toEqual([]);
+      expect(results.map((r) => r.verdict)).toEqual(['passed', 'passed']);
+      expect(ok).toBe(true);
+    });
+
+    it.each([
+      [
+        'resend-refused-token',
+        'fresh-token-after-unauthenticated',
+        /connection 2: the Hello resent the token refused with UNAUTHENTICATED on connection 1 \(§4\.3\)/,
+      ],
+      [
+        'ignore-retry-after',
+        'retry-after-honoured',
+        /connection 2: the client opened it \d+ ms after the server closed connection 1 with OVERLOADED retry_after_ms 1500/,
+      ],
+    ])('%s fails %s', { timeout: 60_000 }, async (fault, name, message) => {
+      const { results, ok } = await runSuites({ client: broken(fault), cases: check(name) });
+      expect(ok).toBe(false);
+      expect(results[0]?.verdict).toBe('failed');
+      expect(results[0]?.messages.join('\n')).toMatch(message);
+    });
+  });
+
   it('an adapter that crashes fails its case, and a new adapter runs the next', {
     timeout: 60_000,
   }, async () => {

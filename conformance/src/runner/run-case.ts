@@ -26,6 +26,7 @@ import type { ReferenceServer, RegisteredCase } from '../server/reference-server
 import { diffStates, formatDifference } from '../state/state-diff.ts';
 import { resolvePoint } from '../suite/suite-file.ts';
 import type { AdapterProcess } from './adapter-process.ts';
+import { clientSettingsFor } from './client-settings.ts';
 import type { LoadedCase } from './suite-loader.ts';
 
 /** How a case ended. */
@@ -118,7 +119,7 @@ async function drive(
   adapter: AdapterProcess,
   host: CaseHost,
   entry: LoadedCase,
-  registered: { baseUrl: string; token: string },
+  registered: Pick<RegisteredCase, 'baseUrl' | 'token' | 'freshToken'>,
   storageDir: string,
 ): Promise<void> {
   const { testCase, fixture } = entry;
@@ -144,12 +145,26 @@ async function drive(
   const countOf = (p: FixturePoint | undefined) =>
     resolvePoint(fixture, p ?? ({ point: { case: 'end', value: true } } as FixturePoint));
   let applied: bigint | undefined;
-  const checkDump = (dump: DumpStateResult, at: FixturePoint | undefined, label: string) => {
+  const checkDump = (
+    dump: DumpStateResult,
+    at: FixturePoint | undefined,
+    label: string,
+    absentTables: readonly string[] = [],
+  ) => {
     const layouts = fixtureLayouts(fixture);
-    const expected = visibleState(stateAt(fixture, countOf(at)), testCase.server?.scopedTables ?? []);
+    const absent = new Set(absentTables);
+    const visible = visibleState(stateAt(fixture, countOf(at)), testCase.server?.scopedTables ?? []);
+    const expected = {
+      ...visible,
+      tables: visible.tables.filter((t) => !absent.has(`${t.schema}.${t.name}`)),
+    };
     const lsn = host.lsnOf(at);
     const problems: string[] = [];
     if (dump.appliedLsn !== lsn) problems.push(`applied LSN ${dump.appliedLsn}, expected ${lsn}`);
+    for (const t of dump.state?.tables ?? []) {
+      const name = `${t.schema}.${t.name}`;
+      if (absent.has(name)) problems.push(`${name} is listed, but it is no longer a synced table (§6.4)`);
+    }
     const diff = diffStates(
       expected,
       dump.state ?? { $typeName: 'vibestack.conformance.v1.State', tables: [] },
@@ -166,10 +181,10 @@ async function drive(
       testName: entry.name,
       serverUrl: registered.baseUrl,
       storageDir,
-      settings: {
+      settings: clientSettingsFor(testCase, {
         authToken: registered.token,
         clientId: `conformance-${entry.name.replace(/[^A-Za-z0-9._:-]/g, '.')}`.slice(0, 64),
-      },
+      }),
     },
   });
   const features = init.result.case === 'init' ? init.result.value.features : [];
@@ -193,6 +208,11 @@ async function drive(
       case 'restart':
         if (step.value.dropStorage) host.forgetAcks();
         await must({ case: 'restart', value: step.value });
+        // Connections from here on are the new process's: refusals seen by the old one do not bind it.
+        host.restarted();
+        return;
+      case 'freshToken':
+        await must({ case: 'setToken', value: { authToken: await registered.freshToken() } });
         return;
       case 'write':
         await must({ case: 'write', value: step.value });
@@ -228,7 +248,7 @@ async function drive(
         const dump = ok.result.value;
         applied = dump.appliedLsn;
         const expected = step.value.expected;
-        if (expected.case === 'at') checkDump(dump, expected.value, label);
+        if (expected.case === 'at') checkDump(dump, expected.value, label, step.value.absentTables);
         else if (expected.case === 'state') {
           const diff = diffStates(expected.value, dump.state ?? expected.value, fixtureLayouts(fixture));
           if (diff.length > 0) throw new Fail(`${label}: ${diff.map(formatDifference).join('; ')}`);

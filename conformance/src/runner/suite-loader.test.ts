@@ -27,6 +27,56 @@ describe('suite loader', () => {
     expect(cases.filter((c) => c.suite.name === 'extra').map((c) => c.name)).toEqual(['extra/one']);
   });
 
+  it('reads hidden and absent tables, and refuses a table the fixture does not have', () => {
+    const dir = join(temp, 'tables');
+    mkdirSync(dir);
+    const suite = (table: string) => `name: tables
+cases:
+  - name: one
+    fixture: basic
+    connections: [{ connection: 2, hidden_tables: [public.tags] }]
+    steps: [{ dump_state: { at: { end: true }, absent_tables: [${table}] } }]
+`;
+    writeFileSync(join(dir, 'tables.yaml'), suite('public.tags'));
+    const [loaded] = loadSuites([dir]).filter((c) => c.suite.name === 'tables');
+    expect(loaded!.testCase.connections[0]!.hiddenTables).toEqual(['public.tags']);
+    const dump = loaded!.testCase.steps[0]!.step;
+    expect(dump.case === 'dumpState' ? dump.value.absentTables : []).toEqual(['public.tags']);
+    writeFileSync(join(dir, 'tables.yaml'), suite('public.nope'));
+    expect(() => loadSuites([dir])).toThrow(/public\.nope is not in fixture basic/);
+  });
+
+  it('reads YAML with raw server messages in proto3 JSON, client settings and fresh tokens', () => {
+    const dir = join(temp, 'raw');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'raw.yaml'),
+      `name: raw
+cases:
+  - name: one
+    fixture: basic
+    client: { max_backoff_ms: 50 }
+    connections:
+      - connection: 1
+        actions:
+          - { after_frame: 1, send_raw: { message: { error: { code: ERROR_CODE_INTERNAL, message: "x" } } } }
+          - { after_frame: 2, send_raw: { message: { transaction: { commit_lsn: "1" } } } }
+      - { connection: 2, no_subprotocol: true }
+    steps: [{ connect: {} }, { fresh_token: {} }]
+`,
+    );
+    const [loaded] = loadSuites([dir]).filter((c) => c.suite.name === 'raw');
+    const frames = loaded!.testCase.connections[0]!.actions.map((a) =>
+      a.action.case === 'sendRaw' && a.action.value.frame.case === 'message'
+        ? a.action.value.frame.value.message.case
+        : undefined,
+    );
+    expect(frames).toEqual(['error', 'transaction']);
+    expect(loaded!.testCase.client?.maxBackoffMs).toBe(50);
+    expect(loaded!.testCase.connections[1]!.noSubprotocol).toBe(true);
+    expect(loaded!.testCase.steps.map((s) => s.step.case)).toEqual(['connect', 'freshToken']);
+  });
+
   it('refuses a missing fixture, a point beyond the fixture, and a suite name used twice', () => {
     const write = (name: string, text: string) => {
       const dir = join(temp, name);

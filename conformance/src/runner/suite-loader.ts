@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { FIXTURE_SUFFIX, FIXTURES_DIR, SUITE_SUFFIXES, SUITES_DIR } from '../constants.ts';
 import { readFixtureFile } from '../fixture/fixture-file.ts';
 import type { Case, Fixture, Suite } from '../proto.ts';
-import { fixturePointsOf, parseSuite, resolvePoint, SuiteError } from '../suite/suite-file.ts';
+import { fixturePointsOf, parseSuite, resolvePoint, SuiteError, tablesOf } from '../suite/suite-file.ts';
 
 /** The package root (`conformance/`). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,6 +78,14 @@ export function loadSuites(dirs: readonly string[]): LoadedCase[] {
             resolvePoint(fixture, point);
           } catch (error) {
             throw new SuiteError(source, [`case ${testCase.name}: ${(error as Error).message}`]);
+          }
+        }
+        const known = new Set(fixture.tables.map((t) => `${t.schema}.${t.name}`));
+        for (const table of tablesOf(testCase)) {
+          if (!known.has(table)) {
+            throw new SuiteError(source, [
+              `case ${testCase.name}: table ${table} is not in fixture ${testCase.fixture}`,
+            ]);
           }
         }
         out.push({ name: `${suite.name}/${testCase.name}`, suite, testCase, fixture, source });

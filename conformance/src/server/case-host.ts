@@ -1,19 +1,20 @@
 /**
  * One case on the reference server: its world (fixture, change log, snapshot, client records), the connections
  * the client opened with what happened on them, the client mistakes seen so far, and the head moves the runner
- * asks for. Connections are matched to the case's connection scripts by their order.
+ * asks for. Connections are matched to the case's connection scripts by their order (of upgrade requests).
  */
 
-import { maxLsn } from '@vibestack/proto';
+import { SYNC_SUBPROTOCOL } from '@vibestack/proto';
 import type { WebSocket } from 'ws';
 import { createHs256Verifier } from '../../../server/src/core/auth/index.ts';
 import { fixturePointLsn } from '../fixture/fixture-feeder.ts';
-import type { Case, Fixture, FixturePoint } from '../proto.ts';
+import type { Case, ConnectionScript, Fixture, FixturePoint } from '../proto.ts';
 import { resolvePoint } from '../suite/suite-file.ts';
-import { CONFORMANCE_CLAIMS, caseScope } from './case-scope.ts';
+import { caseScope } from './case-scope.ts';
 import { type CaseWorld, createCaseWorld } from './case-world.ts';
 import { type ConnectionRecord, newConnectionRecord } from './connection-record.ts';
 import { type SessionShell, serveSession } from './session-shell.ts';
+import { checkRefusedToken, checkResumePoint, checkRetryAfter } from './standing-checks.ts';
 
 /** See {@link createCaseHost}. */
 export interface CaseHost {
@@ -31,8 +32,18 @@ export interface CaseHost {
   advanceFloor(count: number): void;
   /** The client lost its storage on purpose (`restart{drop_storage}`): earlier acknowledgements no longer bind it. */
   forgetAcks(): void;
-  /** Serves a new WebSocket of this case. */
-  accept(ws: WebSocket, clientId: string): void;
+  /**
+   * The client process was restarted (`restart`): the new one cannot know what the server told the old one, so
+   * refused tokens and `retry_after_ms` of earlier connections no longer bind it.
+   */
+  restarted(): void;
+  /** False when the next connection's script says `no_subprotocol`: its upgrade must not select the subprotocol. */
+  selectsSubprotocol(): boolean;
+  /**
+   * Serves a new WebSocket of this case, whose upgrade request arrived at `upgradeAt` (ms since 1970; default
+   * now).
+   */
+  accept(ws: WebSocket, clientId: string, upgradeAt?: number): void;
   /** Resolves true once `predicate` holds (checked after every change), false after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean>;
   /** Ends every connection and frees the world. */
@@ -67,6 +78,11 @@ export function createCaseHost(fixture: Fixture, testCase: Case, options: CaseHo
   const trace = options.trace ?? (() => undefined);
   /** Connections from this one on bind the client's resume points (earlier ones were before a storage drop). */
   let ackFloorFrom = 0;
+  /** Connections from this one on were opened by the current client process (earlier ones before a restart). */
+  let processFrom = 0;
+  const scriptOf = (index: number): ConnectionScript | undefined =>
+    testCase.connections.find((c) => c.connection === index) ??
+    testCase.connections.find((c) => c.connection === 0);
   const lsnOf = (p: FixturePoint | undefined) => fixturePointLsn(fixture, count(p, 0));
   const fail = (message: string) => {
     trace(`FAILURE: ${message}`);
@@ -79,10 +95,8 @@ export function createCaseHost(fixture: Fixture, testCase: Case, options: CaseHo
   const checkHello = (record: ConnectionRecord) => {
     const hello = record.hello!;
     const label = `connection ${record.index}`;
-    const script =
-      testCase.connections.find((c) => c.connection === record.index) ??
-      testCase.connections.find((c) => c.connection === 0);
-    const expected = script?.expectHello?.resume;
+    const expectation = scriptOf(record.index)?.expectHello;
+    const expected = expectation?.resume;
     const resume = hello.resumeLsn;
     const snap = hello.snapshotResume;
     trace(`${label}: Hello resume_lsn=${resume}${snap ? ` snapshot_resume=${snap.snapshotId}` : ''}`);
@@ -97,19 +111,18 @@ export function createCaseHost(fixture: Fixture, testCase: Case, options: CaseHo
       else if (!snapshots.has(snap.snapshotId))
         fail(`${label}: snapshot_resume names ${JSON.stringify(snap.snapshotId)}, a snapshot never sent`);
     }
-    // Standing checks: a resume point is something the server delivered, never below an acknowledgement.
-    if (resume !== 0n) {
-      const earlier = connections.slice(0, record.index - 1);
-      if (!earlier.some((c) => c.delivered.has(resume))) {
-        fail(`${label}: resume_lsn ${resume} is no commit, SnapshotEnd or Progress LSN the server sent`);
-      }
-      const acked = earlier.slice(ackFloorFrom).reduce((m, c) => maxLsn(m, c.maxAck), 0n);
-      if (resume < acked) {
-        fail(
-          `${label}: resume_lsn ${resume} is below the LSN ${acked} the client acknowledged (ack before apply?)`,
-        );
-      }
+    const schemaVersion = expectation?.schemaVersion;
+    if (schemaVersion !== undefined && hello.schemaVersion !== schemaVersion) {
+      fail(
+        `${label}: expected schema_version ${JSON.stringify(schemaVersion)}, got ${JSON.stringify(hello.schemaVersion)}`,
+      );
     }
+    // Standing checks: a resume point is something the server delivered, never below an acknowledgement; a
+    // refused token is never sent again.
+    const earlier = connections.slice(0, record.index - 1);
+    for (const problem of checkResumePoint(record, earlier, earlier.slice(ackFloorFrom))) fail(problem);
+    const refused = checkRefusedToken(record, earlier.slice(processFrom));
+    if (refused !== undefined) fail(refused);
   };
 
   return {
@@ -131,13 +144,23 @@ export function createCaseHost(fixture: Fixture, testCase: Case, options: CaseHo
     forgetAcks() {
       ackFloorFrom = connections.length;
     },
-    accept(ws, clientId) {
-      const record = newConnectionRecord(connections.length + 1, clientId, Date.now());
+    restarted() {
+      processFrom = connections.length;
+    },
+    selectsSubprotocol() {
+      return scriptOf(connections.length + 1)?.noSubprotocol !== true;
+    },
+    accept(ws, clientId, upgradeAt = Date.now()) {
+      const subprotocol = ws.protocol === SYNC_SUBPROTOCOL;
+      const record = newConnectionRecord(connections.length + 1, clientId, upgradeAt, subprotocol);
+      const previous = connections.length > processFrom ? connections[connections.length - 1] : undefined;
       connections.push(record);
-      trace(`connection ${record.index}: opened (client_id ${clientId})`);
-      const script =
-        testCase.connections.find((c) => c.connection === record.index) ??
-        testCase.connections.find((c) => c.connection === 0);
+      trace(
+        `connection ${record.index}: opened (client_id ${clientId}${subprotocol ? '' : ', no subprotocol selected'})`,
+      );
+      const early = checkRetryAfter(record, previous);
+      if (early !== undefined) fail(early);
+      const script = scriptOf(record.index);
       shells.push(
         serveSession(
           {
@@ -183,9 +206,4 @@ export function createCaseHost(fixture: Fixture, testCase: Case, options: CaseHo
       world.close();
     },
   };
-}
-
-/** The claims of the tokens the runner issues: the case's user, valid for an hour. */
-export function conformanceClaims(nowMs: number): Record<string, unknown> {
-  return { ...CONFORMANCE_CLAIMS, exp: Math.floor(nowMs / 1000) + 3600 };
 }

@@ -24,7 +24,10 @@ export interface ConnectionRecord {
   /** 1-based, in the order the client opened them. */
   readonly index: number;
   readonly clientId: string;
+  /** When its upgrade request arrived, ms since 1970 (the server's clock). */
   readonly openedAt: number;
+  /** The upgrade selected the subprotocol `vibestack.sync.v1` (false: the client must send nothing on it). */
+  readonly subprotocol: boolean;
   /** The client's Hello, once it arrived. */
   hello: Hello | undefined;
   /** Frames the server wrote, and when it wrote the last one. */
@@ -38,30 +41,42 @@ export interface ConnectionRecord {
   maxAck: Lsn;
   /** The fatal `Error` the client sent, if any. */
   clientError: ErrorCode | undefined;
-  /** The fatal error the server core raised (its `Error` frame), if any. */
+  /** The fatal `Error` the server sent before it closed the connection (the core's or a scripted `close`), if any. */
   serverError: ErrorCode | undefined;
+  /** That `Error`'s `retry_after_ms` (0 = none). */
+  serverRetryAfterMs: number;
   /** The server closed (or dropped) the connection first, with this code (1006 for a drop). */
   closedByServer: boolean;
   serverCloseCode: number | undefined;
+  /** When the server closed or dropped it, ms since 1970, if it did so first. */
+  serverClosedAt: number | undefined;
   end: ConnectionEnd | undefined;
 }
 
 /** A new record. */
-export function newConnectionRecord(index: number, clientId: string, now: number): ConnectionRecord {
+export function newConnectionRecord(
+  index: number,
+  clientId: string,
+  openedAt: number,
+  subprotocol = true,
+): ConnectionRecord {
   return {
     index,
     clientId,
-    openedAt: now,
+    openedAt,
+    subprotocol,
     hello: undefined,
     framesSent: 0,
-    lastServerFrameAt: now,
+    lastServerFrameAt: openedAt,
     delivered: new Set(),
     maxDelivered: 0n,
     maxAck: 0n,
     clientError: undefined,
     serverError: undefined,
+    serverRetryAfterMs: 0,
     closedByServer: false,
     serverCloseCode: undefined,
+    serverClosedAt: undefined,
     end: undefined,
   };
 }

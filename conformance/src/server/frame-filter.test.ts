@@ -9,7 +9,14 @@ import {
 } from '@vibestack/proto';
 import { describe, expect, it } from 'vitest';
 import { type ServerAction, ServerActionSchema } from '../proto.ts';
-import { createFrameFilter, errorFrame, type OutFrame, paddedPing } from './frame-filter.ts';
+import {
+  createFrameFilter,
+  errorFrame,
+  type OutFrame,
+  paddedPing,
+  rawFrame,
+  scriptedError,
+} from './frame-filter.ts';
 
 /** A data frame whose bytes are a Ping with nonce `n` (any valid frame does; the nonce names it). */
 function frame(n: number, data = true): OutFrame {
@@ -32,24 +39,42 @@ const nonceOf = (bytes: Uint8Array | string) => {
 function harness(actions: Parameters<typeof create<typeof ServerActionSchema>>[1][]) {
   const out: (number | string | undefined)[] = [];
   const events: string[] = [];
+  const written: OutFrame[] = [];
   const filter = createFrameFilter(
     actions.map((a) => create(ServerActionSchema, a)) as ServerAction[],
     {
       sendBinary: (b) => out.push(nonceOf(b)),
       sendText: (t) => out.push(`text:${t}`),
       terminate: () => events.push('terminate'),
-      close: (code) => events.push(`close ${code}`),
+      close: (code, _reason, error) =>
+        events.push(
+          `close ${code}${error ? ` after ${ErrorCode[error.code]} retry_after_ms ${error.retryAfterMs}` : ''}`,
+        ),
     },
     {
-      written: () => undefined,
+      written: (f) => written.push(f),
       acted: () => undefined,
       ended: () => events.push('ended'),
       stalled: () => events.push('stalled'),
       frameLimit: () => 1000,
     },
   );
-  return { filter, out, events };
+  return { filter, out, events, written };
 }
+
+/** A `send_raw` of a whole server message: a Ping with nonce `n`. */
+const rawPing = (n: number) =>
+  ({
+    case: 'sendRaw',
+    value: {
+      frame: {
+        case: 'message',
+        value: create(ServerMessageSchema, {
+          message: { case: 'ping', value: create(PingSchema, { nonce: BigInt(n) }) },
+        }),
+      },
+    },
+  }) as const;
 
 describe('frame filter', () => {
   it('passes frames through unchanged without actions', () => {
@@ -72,7 +97,7 @@ describe('frame filter', () => {
     a.filter.send(frame(1));
     a.filter.send(frame(2));
     expect(a.out).toEqual([1, 'error:REPLACED']);
-    expect(a.events).toEqual(['close 4018', 'ended']);
+    expect(a.events).toEqual(['close 4018 after REPLACED retry_after_ms 0', 'ended']);
     const b = harness([{ afterFrame: 0, action: { case: 'close', value: { code: 1011 } } }]);
     expect(b.filter.beforeHello()).toBe(false);
     expect(b.events).toEqual(['close 1011', 'ended']);
@@ -101,6 +126,43 @@ describe('frame filter', () => {
     expect(out).toEqual([1, 'text:hi', 1, 2]);
   });
 
+  it('tells the sink which Error a scripted close sent, with its retry_after_ms', () => {
+    const { filter, events } = harness([
+      { afterFrame: 0, action: { case: 'close', value: { error: ErrorCode.OVERLOADED, retryAfterMs: 300 } } },
+    ]);
+    expect(filter.beforeHello()).toBe(false);
+    expect(events).toEqual(['close 4011 after OVERLOADED retry_after_ms 300', 'ended']);
+  });
+
+  it('sends a whole server message as a raw binary frame that duplicate and swap pass by', () => {
+    const a = harness([
+      { afterFrame: 1, action: { case: 'swap', value: {} } },
+      { afterFrame: 1, action: rawPing(77) },
+    ]);
+    for (let i = 1; i <= 3; i++) a.filter.send(frame(i));
+    // The raw Ping goes out at once: the swap takes the next two data frames.
+    expect(a.out).toEqual([1, 77, 3, 2]);
+    expect(a.written[1]).toMatchObject({ raw: true, data: false, message: { message: { case: 'ping' } } });
+    const b = harness([
+      { afterFrame: 1, action: rawPing(77) },
+      { afterFrame: 2, action: { case: 'duplicate', value: { frames: 1 } } },
+    ]);
+    for (let i = 1; i <= 2; i++) b.filter.send(frame(i));
+    // Frame 2 is the raw Ping: the duplicate after it sends the last data frame, frame 1, again.
+    expect(b.out).toEqual([1, 77, 1, 2]);
+    expect(b.filter.count).toBe(4);
+  });
+
+  it('encodes a raw message as the server encodes its frames', () => {
+    const message = create(ServerMessageSchema, {
+      message: { case: 'error', value: scriptedError(ErrorCode.INTERNAL, 0) },
+    });
+    const raw = rawFrame({ case: 'message', value: message }, () => 1000);
+    expect(raw).toEqual({ bytes: encodeServerFrame(message), data: false, message, raw: true });
+    expect(rawFrame({ case: 'oversizeBy', value: 5 }, () => 1000)?.bytes).toHaveLength(1005);
+    expect(rawFrame({ case: undefined }, () => 1000)).toBeUndefined();
+  });
+
   it('holds frames back for a delay, then sends them in order', async () => {
     const { filter, out } = harness([{ afterFrame: 1, action: { case: 'delay', value: { ms: 50 } } }]);
     filter.send(frame(1));
@@ -126,7 +188,9 @@ describe('frame filter', () => {
       expect(bytes.length, `size ${size}`).toBe(size);
       expect(fromBinary(ServerMessageSchema, bytes).message.case).toBe('ping');
     }
-    expect(decodeServerFrame(errorFrame(ErrorCode.OVERLOADED, 300), 1 << 20).message).toMatchObject({
+    expect(
+      decodeServerFrame(errorFrame(scriptedError(ErrorCode.OVERLOADED, 300)), 1 << 20).message,
+    ).toMatchObject({
       case: 'error',
       value: { code: ErrorCode.OVERLOADED, fatal: true, retryAfterMs: 300 },
     });

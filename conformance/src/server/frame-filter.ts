@@ -9,13 +9,14 @@ import { create } from '@bufbuild/protobuf';
 import {
   closeCodeForError,
   ErrorCode,
+  type Error as ErrorMessage,
   ErrorSchema,
   encodeServerFrame,
   PingSchema,
   type ServerMessage,
   ServerMessageSchema,
 } from '@vibestack/proto';
-import type { ServerAction } from '../proto.ts';
+import type { RawFrameAction, ServerAction } from '../proto.ts';
 
 /** Where the filter's output goes: the socket. */
 export interface FrameSink {
@@ -23,7 +24,8 @@ export interface FrameSink {
   sendText(text: string): void;
   /** End the TCP connection without a close frame. */
   terminate(): void;
-  close(code: number, reason: string): void;
+  /** Close the connection; `error` is the fatal `Error` frame sent just before, if any. */
+  close(code: number, reason: string, error?: ErrorMessage): void;
 }
 
 /** What the filter tells its connection. */
@@ -45,9 +47,12 @@ export interface OutFrame {
   readonly bytes: Uint8Array | string;
   /** A data frame (counts for `duplicate` and `swap`). */
   readonly data: boolean;
+  /** The message the bytes encode, when known (the core's frames, `send_raw{message}`). */
   readonly message?: ServerMessage;
   /** Sent again by `duplicate` (not itself sent again by a later one). */
   readonly copy?: boolean;
+  /** Sent by `send_raw`, not by the core: nothing the server delivered (no LSN, no Welcome). */
+  readonly raw?: boolean;
 }
 
 /** See {@link createFrameFilter}. */
@@ -93,15 +98,38 @@ export function paddedPing(size: number): Uint8Array {
   return out;
 }
 
-/** An `Error{code, fatal}` frame. */
-export function errorFrame(code: ErrorCode, retryAfterMs: number): Uint8Array {
-  const error = create(ErrorSchema, {
+/** The `Error{code, fatal}` of a scripted `close`. */
+export function scriptedError(code: ErrorCode, retryAfterMs: number): ErrorMessage {
+  return create(ErrorSchema, {
     code,
     message: `conformance: scripted ${ErrorCode[code] ?? code}`,
     fatal: true,
     retryAfterMs,
   });
+}
+
+/** An `Error` frame. */
+export function errorFrame(error: ErrorMessage): Uint8Array {
   return encodeServerFrame(create(ServerMessageSchema, { message: { case: 'error', value: error } }));
+}
+
+/**
+ * The frame of a `send_raw` action: bytes, text, an oversize Ping, or a server message encoded as the core
+ * encodes its frames. Never a data frame to the filter (`duplicate` and `swap` pass it by); the core's credit
+ * knows nothing of it.
+ */
+export function rawFrame(frame: RawFrameAction['frame'], frameLimit: () => number): OutFrame | undefined {
+  switch (frame.case) {
+    case 'binary':
+    case 'text':
+      return { bytes: frame.value, data: false, raw: true };
+    case 'oversizeBy':
+      return { bytes: paddedPing(frameLimit() + frame.value), data: false, raw: true };
+    case 'message':
+      return { bytes: encodeServerFrame(frame.value), data: false, message: frame.value, raw: true };
+    default:
+      return undefined;
+  }
 }
 
 /** Creates the filter of one connection for `actions` (in `after_frame` order). */
@@ -167,8 +195,9 @@ export function createFrameFilter(
       case 'close':
         ended = true;
         if (a.value.error !== ErrorCode.UNSPECIFIED) {
-          sink.sendBinary(errorFrame(a.value.error, a.value.retryAfterMs));
-          sink.close(closeCodeForError(a.value.error), 'conformance: scripted close');
+          const error = scriptedError(a.value.error, a.value.retryAfterMs);
+          sink.sendBinary(errorFrame(error));
+          sink.close(closeCodeForError(a.value.error), 'conformance: scripted close', error);
         } else {
           sink.close(a.value.code || 1000, 'conformance: scripted close');
         }
@@ -185,16 +214,8 @@ export function createFrameFilter(
         swapArmed = true;
         return;
       case 'sendRaw': {
-        const f = a.value.frame;
-        const bytes =
-          f.case === 'binary'
-            ? f.value
-            : f.case === 'text'
-              ? f.value
-              : f.case === 'oversizeBy'
-                ? paddedPing(hooks.frameLimit() + f.value)
-                : undefined;
-        if (bytes !== undefined) queue.splice(insertAt++, 0, { bytes, data: false });
+        const frame = rawFrame(a.value.frame, hooks.frameLimit);
+        if (frame !== undefined) queue.splice(insertAt++, 0, frame);
         return;
       }
       case 'delay':

@@ -4,6 +4,7 @@ import {
   AckSchema,
   ClientMessageSchema,
   decodeServerFrame,
+  ErrorCode,
   encodeClientFrame,
   HelloSchema,
   MAX_MAX_FRAME_BYTES,
@@ -12,6 +13,7 @@ import {
 } from '@vibestack/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { signJwtHs256 } from '../../../server/src/core/auth/index.ts';
 import { fixturePointLsn } from '../fixture/fixture-feeder.ts';
 import { readFixtureFile } from '../fixture/fixture-file.ts';
 import { type Case, CaseSchema } from '../proto.ts';
@@ -29,9 +31,12 @@ afterAll(() => server.close());
 const testCase = (init: Parameters<typeof create<typeof CaseSchema>>[1]) =>
   create(CaseSchema, { name: 'c', fixture: 'basic', ...init }) as Case;
 
-/** A raw client: sends frames, collects the server's, resolves `closed` with the close code. */
-function rawClient(url: string) {
-  const ws = new WebSocket(url, SYNC_SUBPROTOCOL);
+/**
+ * A raw client: sends frames, collects the server's, resolves `closed` with the close code. It offers the
+ * subprotocol unless `protocols` says otherwise.
+ */
+function rawClient(url: string, protocols: string[] = [SYNC_SUBPROTOCOL]) {
+  const ws = new WebSocket(url, protocols);
   const received: ServerMessage[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (data: Buffer) => {
@@ -53,14 +58,40 @@ function rawClient(url: string) {
       while (!predicate()) await new Promise<void>((resolve) => waiters.push(resolve));
     },
     close: () => ws.close(1000),
+    /** The subprotocol the server selected ('' for none). */
+    protocol: () => ws.protocol,
   };
 }
 
-const hello = (token: string, clientId: string, resumeLsn = 0n) => ({
+const hello = (token: string, clientId: string, resumeLsn = 0n, schemaVersion = '') => ({
   message: {
     case: 'hello' as const,
-    value: create(HelloSchema, { protocolVersions: [1], authToken: token, clientId, resumeLsn }),
+    value: create(HelloSchema, {
+      protocolVersions: [1],
+      authToken: token,
+      clientId,
+      resumeLsn,
+      schemaVersion,
+    }),
   },
+});
+
+/** The sync URL of a registered case for `clientId`. */
+const syncUrl = (c: { baseUrl: string }, clientId: string) =>
+  `${c.baseUrl.replace('http', 'ws')}v1/sync?client_id=${clientId}`;
+
+/** Opens a connection, sends a Hello, and waits until the server closed it; resolves with the close code. */
+async function refusedHello(url: string, token: string, clientId: string): Promise<number> {
+  const client = rawClient(url);
+  await client.opened;
+  client.send(hello(token, clientId));
+  return client.closed;
+}
+
+/** A connection script refusing the Hello with `error` (and `retryAfterMs`). */
+const refuse = (connection: number, error: ErrorCode, retryAfterMs = 0) => ({
+  connection,
+  actions: [{ afterFrame: 0, action: { case: 'close' as const, value: { error, retryAfterMs } } }],
 });
 
 describe('reference server', () => {
@@ -107,6 +138,149 @@ describe('reference server', () => {
     expect(c.host.failures.join('\n')).toMatch(/closed it for a client fault: PROTOCOL_VIOLATION/);
     expect(c.host.failures.join('\n')).toMatch(/resume_lsn 12345 is no commit/);
     second.close();
+    c.close();
+  });
+
+  it('fails a Hello that resends a token refused with UNAUTHENTICATED by the script; a fresh token passes', async () => {
+    const c = await server.register(basic, testCase({ connections: [refuse(1, ErrorCode.UNAUTHENTICATED)] }));
+    const url = syncUrl(c, 'raw-3');
+    expect(await refusedHello(url, c.token, 'raw-3')).toBe(4001);
+    expect(c.host.failures).toEqual([]);
+    const again = rawClient(url);
+    await again.opened;
+    again.send(hello(c.token, 'raw-3'));
+    await again.until(() => again.received.length > 0);
+    expect(c.host.failures).toEqual([
+      'connection 2: the Hello resent the token refused with UNAUTHENTICATED on connection 1 (§4.3)',
+    ]);
+    again.close();
+    await again.closed;
+    const fresh = await c.freshToken();
+    expect(fresh).not.toBe(c.token);
+    const third = rawClient(url);
+    await third.opened;
+    third.send(hello(fresh, 'raw-3'));
+    await third.until(() => third.received.some((m) => m.message.case === 'snapshotEnd'));
+    expect(c.host.failures).toHaveLength(1);
+    third.close();
+    c.close();
+  });
+
+  it("fails a Hello that resends a token the server's verifier refused", async () => {
+    const c = await server.register(basic, testCase({}));
+    const url = syncUrl(c, 'raw-4');
+    const forged = await signJwtHs256({ sub: 'conformance-user' }, new Uint8Array(32));
+    expect(await refusedHello(url, forged, 'raw-4')).toBe(4001);
+    expect(c.host.failures).toEqual([]);
+    expect(await refusedHello(url, forged, 'raw-4')).toBe(4001);
+    expect(c.host.failures).toEqual([
+      'connection 2: the Hello resent the token refused with UNAUTHENTICATED on connection 1 (§4.3)',
+    ]);
+    c.close();
+  });
+
+  it('does not hold a refusal or a retry_after_ms seen before a restart against the restarted client', async () => {
+    const c = await server.register(
+      basic,
+      testCase({
+        connections: [refuse(1, ErrorCode.UNAUTHENTICATED), refuse(2, ErrorCode.OVERLOADED, 5_000)],
+      }),
+    );
+    const url = syncUrl(c, 'raw-5');
+    expect(await refusedHello(url, c.token, 'raw-5')).toBe(4001);
+    c.host.restarted();
+    expect(await refusedHello(url, c.token, 'raw-5')).toBe(4011);
+    c.host.restarted();
+    const third = rawClient(url);
+    await third.opened;
+    third.send(hello(c.token, 'raw-5'));
+    await third.until(() => third.received.length > 0);
+    expect(c.host.failures).toEqual([]);
+    third.close();
+    c.close();
+  });
+
+  it('fails a connection opened sooner than the retry_after_ms of the close before it', async () => {
+    const c = await server.register(
+      basic,
+      testCase({
+        connections: [refuse(1, ErrorCode.OVERLOADED, 400), refuse(2, ErrorCode.UNAVAILABLE, 300)],
+      }),
+    );
+    const url = syncUrl(c, 'raw-6');
+    expect(await refusedHello(url, c.token, 'raw-6')).toBe(4011);
+    expect(await refusedHello(url, c.token, 'raw-6')).toBe(4017);
+    expect(c.host.failures).toEqual([
+      expect.stringMatching(
+        /^connection 2: the client opened it \d+ ms after the server closed connection 1 with OVERLOADED retry_after_ms 400 \(§9\.4/,
+      ),
+    ]);
+    // Waiting the whole retry_after_ms passes.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const third = rawClient(url);
+    await third.opened;
+    expect(c.host.failures).toHaveLength(1);
+    third.close();
+    c.close();
+  });
+
+  it('answers a no_subprotocol connection without the subprotocol, still counting it', async () => {
+    const c = await server.register(
+      basic,
+      testCase({ connections: [{ connection: 1, noSubprotocol: true }] }),
+    );
+    const url = syncUrl(c, 'raw-7');
+    // ws, like browsers, fails an upgrade that selected none of the subprotocols offered.
+    const first = rawClient(url);
+    await expect(first.opened).rejects.toThrow(/no subprotocol/);
+    await c.host.waitFor(() => c.host.connections[0]?.end !== undefined, 2000);
+    expect(c.host.connections.map((r) => r.subprotocol)).toEqual([false]);
+    const second = rawClient(url);
+    await second.opened;
+    expect(second.protocol()).toBe(SYNC_SUBPROTOCOL);
+    expect(c.host.connections.map((r) => r.subprotocol)).toEqual([false, true]);
+    expect(c.host.failures).toEqual([]);
+    second.close();
+    c.close();
+  });
+
+  it('fails a Hello sent on a connection whose upgrade selected no subprotocol, and closes it with 1002', async () => {
+    const c = await server.register(basic, testCase({}));
+    const client = rawClient(syncUrl(c, 'raw-8'), []);
+    await client.opened;
+    client.send(hello(c.token, 'raw-8'));
+    expect(await client.closed).toBe(1002);
+    expect(c.host.failures).toEqual([
+      'connection 1: the client sent a Hello on a connection whose upgrade did not select the subprotocol (§2.1)',
+    ]);
+    expect(c.host.connections[0]?.hello).toBeUndefined();
+    c.close();
+  });
+
+  it("checks the Hello's schema_version when the script expects one (empty = none)", async () => {
+    const c = await server.register(
+      basic,
+      testCase({
+        connections: [
+          { connection: 1, expectHello: { schemaVersion: 'app-v7' } },
+          { connection: 2, expectHello: { schemaVersion: '' } },
+          { connection: 3, expectHello: { schemaVersion: 'app-v7' } },
+        ],
+      }),
+    );
+    const url = syncUrl(c, 'raw-9');
+    for (const version of ['', 'app-v6', 'app-v7']) {
+      const client = rawClient(url);
+      await client.opened;
+      client.send(hello(c.token, 'raw-9', 0n, version));
+      await client.until(() => client.received.length > 0);
+      client.close();
+      await client.closed;
+    }
+    expect(c.host.failures).toEqual([
+      'connection 1: expected schema_version "app-v7", got ""',
+      'connection 2: expected schema_version "", got "app-v6"',
+    ]);
     c.close();
   });
 

@@ -20,7 +20,7 @@ import type { ScopeConfig } from '../../../server/src/core/scope/index.ts';
 import type { SessionEffect, SessionEvent } from '../../../server/src/core/session/index.ts';
 import { createSyncSession } from '../../../server/src/core/session/index.ts';
 import { decodeLogBatch, toRawLogBatch } from '../../../server/src/do/log-batch.ts';
-import { REFERENCE_PROGRESS_INTERVAL_MS } from '../constants.ts';
+import { CLOSE_PROTOCOL_ERROR, REFERENCE_PROGRESS_INTERVAL_MS } from '../constants.ts';
 import type { ConnectionScript, ServerSettings } from '../proto.ts';
 import type { CaseWorld } from './case-world.ts';
 import type { ConnectionRecord } from './connection-record.ts';
@@ -81,6 +81,7 @@ function ackableLsn(message: ServerMessage | undefined): bigint | undefined {
 function describeFrame(frame: OutFrame): string {
   const m = frame.message?.message;
   if (m === undefined) return typeof frame.bytes === 'string' ? 'text' : `raw ${frame.bytes.length} bytes`;
+  if (frame.raw) return `raw ${m.case ?? 'empty envelope'}`;
   const lsn = ackableLsn(frame.message);
   const detail =
     m.case === 'transaction'
@@ -114,6 +115,12 @@ export function serveSession(
     ...(s?.protocolVersions.length ? { supportedProtocolVersions: s.protocolVersions } : {}),
   });
   const label = `connection ${record.index}`;
+  // `hidden_tables`: this connection's server does not sync them (never described, snapshotted or streamed).
+  const hidden = new Set(script?.hiddenTables ?? []);
+  const catalog =
+    hidden.size === 0
+      ? ctx.world.catalog
+      : ctx.world.catalog.filter((t) => !hidden.has(`${t.schema}.${t.name}`));
   let frameLimit = 64 * 1024;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let done = false;
@@ -128,11 +135,17 @@ export function serveSession(
       terminate: () => {
         record.closedByServer = true;
         record.serverCloseCode = 1006;
+        record.serverClosedAt = Date.now();
         ws.terminate();
       },
-      close: (code, reason) => {
+      close: (code, reason, error) => {
         record.closedByServer = true;
         record.serverCloseCode = code;
+        record.serverClosedAt = Date.now();
+        if (error !== undefined) {
+          record.serverError = error.code;
+          record.serverRetryAfterMs = error.retryAfterMs;
+        }
         ws.close(code, reason);
       },
     },
@@ -140,13 +153,15 @@ export function serveSession(
       written: (frame: OutFrame) => {
         record.framesSent++;
         record.lastServerFrameAt = Date.now();
+        ctx.trace(`${label}: sent frame ${record.framesSent}: ${describeFrame(frame)}`);
+        // A scripted frame is nothing the server delivered: no resume point, no negotiated limit.
+        if (frame.raw) return;
         const lsn = ackableLsn(frame.message);
         if (lsn !== undefined) {
           record.delivered.add(lsn);
           if (lsn > record.maxDelivered) record.maxDelivered = lsn;
         }
         if (frame.message?.message.case === 'welcome') frameLimit = frame.message.message.value.maxFrameBytes;
-        ctx.trace(`${label}: sent frame ${record.framesSent}: ${describeFrame(frame)}`);
       },
       acted: (what) => ctx.trace(`${label}: ${what}`),
       ended: () => stop(),
@@ -195,8 +210,10 @@ export function serveSession(
   const apply = (effect: SessionEffect): void => {
     switch (effect.type) {
       case 'send': {
-        if (effect.message.message.case === 'error') {
-          record.serverError = effect.message.message.value.code;
+        const m = effect.message.message;
+        if (m.case === 'error' && m.value.fatal) {
+          record.serverError = m.value.code;
+          record.serverRetryAfterMs = m.value.retryAfterMs;
         }
         filter.send({ bytes: effect.bytes, data: effect.data, message: effect.message });
         return;
@@ -216,6 +233,7 @@ export function serveSession(
           if (record.clientError === undefined) {
             record.closedByServer = true;
             record.serverCloseCode = effect.code;
+            record.serverClosedAt = Date.now();
           }
           ws.close(effect.code, effect.reason);
         }
@@ -248,7 +266,7 @@ export function serveSession(
           record: w.records.get(effect.clientId),
           floor: w.floor(),
           head: w.log.head(),
-          catalog: w.catalog,
+          catalog,
         }));
         return;
       case 'bind-client':
@@ -336,6 +354,10 @@ export function serveSession(
   }
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!record.subprotocol) {
+      refuseUnselected(isBinary ? peekClientFrame(new Uint8Array(data)) : undefined);
+      return;
+    }
     if (!isBinary) {
       feed({ type: 'frame', data: data.toString('utf8') });
       return;
@@ -363,6 +385,23 @@ export function serveSession(
     }
     feed({ type: 'frame', data: bytes });
   });
+
+  /**
+   * A frame on a connection whose upgrade selected no subprotocol (§2.1): the client must send nothing there.
+   * The server does not speak the protocol on it: it closes it with 1002.
+   */
+  const refuseUnselected = (m: ReturnType<typeof peekClientFrame>) => {
+    if (done) return;
+    ctx.fail(
+      `${label}: the client sent ${m?.case === 'hello' ? 'a Hello' : 'a frame'} on a connection whose upgrade did not select the subprotocol (§2.1)`,
+    );
+    record.closedByServer = true;
+    record.serverCloseCode = CLOSE_PROTOCOL_ERROR;
+    record.serverClosedAt = Date.now();
+    ws.close(CLOSE_PROTOCOL_ERROR, 'no subprotocol selected');
+    stop();
+    ctx.changed();
+  };
 
   ws.on('close', (code: number, reason: Buffer) => {
     record.end = {

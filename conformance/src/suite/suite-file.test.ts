@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ErrorCode, SyncMode } from '@vibestack/proto';
 import { describe, expect, it } from 'vitest';
 import { parseFixture } from '../fixture/fixture-file.ts';
 import { AdapterFeature, CommandErrorCode } from '../proto.ts';
@@ -111,5 +112,76 @@ describe('parseSuite', () => {
       'case "x": two scripts for connection 1',
     ]);
     expect(() => parseSuite({ name: 's', cases: [{ name: 'c', bogus: 1 }] })).toThrow(/bogus/);
+  });
+
+  it('reads client settings, fresh tokens, no_subprotocol, schema_version expectations and raw server messages', () => {
+    const suite = parseSuite({
+      name: 's',
+      cases: [
+        {
+          name: 'c',
+          fixture: 'basic',
+          client: { max_backoff_ms: 100, initial_credit: 3, schema_version: 'app-v7' },
+          connections: [
+            {
+              connection: 1,
+              expect_hello: { fresh: true, schema_version: '' },
+              actions: [
+                {
+                  after_frame: 1,
+                  send_raw: { message: { error: { code: 'ERROR_CODE_INTERNAL', message: 'x' } } },
+                },
+                { after_frame: 1, send_raw: { message: { transaction: { commit_lsn: '1' } } } },
+                {
+                  after_frame: 2,
+                  send_raw: {
+                    message: {
+                      welcome: { protocol_version: 1, mode: 'SYNC_MODE_LIVE', max_frame_bytes: 65536 },
+                    },
+                  },
+                },
+              ],
+            },
+            { connection: 2, no_subprotocol: true, expect_close: { by_client: true } },
+            { connection: 3, expect_hello: { schema_version: 'app-v7' } },
+          ],
+          steps: [{ connect: {} }, { fresh_token: {} }],
+        },
+      ],
+    });
+    const c = suite.cases[0]!;
+    expect(c.client).toMatchObject({ maxBackoffMs: 100, initialCredit: 3, schemaVersion: 'app-v7' });
+    expect(c.steps[1]!.step.case).toBe('freshToken');
+    const [first, second, third] = c.connections;
+    expect(first!.expectHello).toMatchObject({ resume: { case: 'fresh' }, schemaVersion: '' });
+    expect(third!.expectHello?.schemaVersion).toBe('app-v7');
+    expect(third!.expectHello?.resume.case).toBeUndefined();
+    // Unset differs from empty: no check at all.
+    expect(parseSuite(example).cases[0]!.connections[0]!.expectHello?.schemaVersion).toBeUndefined();
+    expect(second!.noSubprotocol).toBe(true);
+    expect(first!.noSubprotocol).toBe(false);
+    const raw = first!.actions.map((a) => (a.action.case === 'sendRaw' ? a.action.value.frame : undefined));
+    expect(raw[0]).toMatchObject({
+      case: 'message',
+      value: { message: { case: 'error', value: { code: ErrorCode.INTERNAL, message: 'x' } } },
+    });
+    expect(raw[1]).toMatchObject({ value: { message: { case: 'transaction', value: { commitLsn: 1n } } } });
+    expect(raw[2]).toMatchObject({
+      value: { message: { case: 'welcome', value: { mode: SyncMode.LIVE, maxFrameBytes: 65536 } } },
+    });
+  });
+
+  it('refuses a no_subprotocol connection with actions or a Hello expectation', () => {
+    const suite = (script: Record<string, unknown>) => ({
+      name: 's',
+      cases: [{ name: 'c', fixture: 'basic', connections: [script], steps: [{ connect: {} }] }],
+    });
+    expect(() =>
+      parseSuite(suite({ connection: 1, no_subprotocol: true, actions: [{ after_frame: 0, drop: {} }] })),
+    ).toThrow(/connection 1: no_subprotocol with actions or expect_hello/);
+    expect(() =>
+      parseSuite(suite({ connection: 2, no_subprotocol: true, expect_hello: { fresh: true } })),
+    ).toThrow(/connection 2: no_subprotocol/);
+    expect(parseSuite(suite({ connection: 2, no_subprotocol: true })).cases).toHaveLength(1);
   });
 });

@@ -24,7 +24,8 @@ const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 /**
  * Reads a suite from a parsed document (the value a YAML or JSON parser returns for the file).
  * @throws SuiteError listing every problem: fields the schema does not know, bad names, duplicate cases or
- *   connection scripts, a case without steps, actions out of frame order.
+ *   connection scripts, a case without steps, actions out of frame order, a `no_subprotocol` connection with
+ *   actions or a Hello expectation.
  * @example
  * const suite = parseSuite(YAML.parse(readFileSync('suites/live.yaml', 'utf8')), 'suites/live.yaml');
  */
@@ -59,6 +60,12 @@ export function parseSuite(document: unknown, source = 'suite'): Suite {
       if (script.actions.some((a) => a.action.case === undefined)) {
         problems.push(`${where}: connection ${script.connection}: an action without a kind`);
       }
+      if (script.noSubprotocol && (script.actions.length > 0 || script.expectHello !== undefined)) {
+        // Nothing arrives on such a connection: actions and Hello expectations would silently never apply.
+        problems.push(
+          `${where}: connection ${script.connection}: no_subprotocol with actions or expect_hello (a client sends nothing there)`,
+        );
+      }
     }
     if (c.steps.some((s) => s.step.case === undefined)) problems.push(`${where}: a step without a kind`);
   }
@@ -84,6 +91,14 @@ export function fixturePointsOf(c: Case): FixturePoint[] {
     else if (step.case === 'advanceHead' || step.case === 'advanceFloor') points.push(step.value);
   }
   return points.filter((p): p is FixturePoint => p !== undefined);
+}
+
+/** Every schema-qualified table a case names (scoped tables, hidden tables, absent tables of dumps). */
+export function tablesOf(c: Case): string[] {
+  const tables = (c.server?.scopedTables ?? []).map((t) => t.table);
+  for (const script of c.connections) tables.push(...script.hiddenTables);
+  for (const { step } of c.steps) if (step.case === 'dumpState') tables.push(...step.value.absentTables);
+  return tables;
 }
 
 /**

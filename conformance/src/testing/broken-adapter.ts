@@ -4,7 +4,15 @@
  */
 
 import { create } from '@bufbuild/protobuf';
-import { AckSchema, type ClientMessage, ClientMessageSchema, HelloSchema } from '@vibestack/proto';
+import {
+  AckSchema,
+  type ClientMessage,
+  ClientMessageSchema,
+  ErrorSchema,
+  HelloSchema,
+  type ServerMessage,
+  ServerMessageSchema,
+} from '@vibestack/proto';
 import { runAdapter } from '../../adapters/typescript/main.ts';
 import type { DumpStateResult } from '../proto.ts';
 
@@ -16,6 +24,8 @@ export const FAULTS = [
   'resume-behind',
   'crash-on-dump',
   'hang-on-dump',
+  'resend-refused-token',
+  'ignore-retry-after',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -27,10 +37,25 @@ function dropLastRows(dump: DumpStateResult): DumpStateResult {
   return dump;
 }
 
+/** Server frames as a broken client would see them: `ignore-retry-after` never sees `retry_after_ms`. */
+function hideRetryAfter(message: ServerMessage): ServerMessage {
+  const m = message.message;
+  if (m.case !== 'error' || m.value.retryAfterMs === 0) return message;
+  const error = create(ErrorSchema, { ...m.value, retryAfterMs: 0 });
+  return create(ServerMessageSchema, { message: { case: 'error', value: error } });
+}
+
 /** Client frames as a broken client would send them. */
 function alterFor(fault: Fault) {
+  /** The token of the client's first Hello (`resend-refused-token` sends it in every later one). */
+  let firstToken: string | undefined;
   return (message: ClientMessage, applied: readonly bigint[]): ClientMessage | undefined => {
     const m = message.message;
+    if (fault === 'resend-refused-token' && m.case === 'hello') {
+      firstToken ??= m.value.authToken;
+      const hello = create(HelloSchema, { ...m.value, authToken: firstToken });
+      return create(ClientMessageSchema, { message: { case: 'hello', value: hello } });
+    }
     if (fault === 'no-ack' && m.case === 'ack') return undefined;
     if (fault === 'ack-beyond' && m.case === 'ack') {
       const ack = create(AckSchema, { lsn: m.value.lsn + 1_000_000n });
@@ -53,6 +78,7 @@ if (!FAULTS.includes(fault)) {
 }
 await runAdapter({
   ...(fault === 'wrong-dump' ? { alterDump: dropLastRows } : {}),
+  ...(fault === 'ignore-retry-after' ? { alterIncoming: hideRetryAfter } : {}),
   alterOutgoing: alterFor(fault),
   beforeCommand: async (command) => {
     if (command.case !== 'dumpState') return;

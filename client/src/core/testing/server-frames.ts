@@ -18,6 +18,7 @@ import {
   RowSchema,
   type ServerMessage,
   ServerMessageSchema,
+  SYNC_SUBPROTOCOL,
   type SyncMode,
   type Value,
   ValueEncoding,
@@ -124,7 +125,7 @@ export const progress = (lsn: Lsn, caughtUp = false): ServerMessage =>
 export const serverError = (code: ErrorCode, fatal: boolean, retryAfterMs = 0): ServerMessage =>
   msg({ case: 'error', value: { code, fatal, message: 'test', retryAfterMs } });
 
-/** A short trace of the effects that matter for transitions: frames sent, closes, connects, applies. */
+/** A short trace of the effects that matter for transitions: frames sent, closes, token requests, connects, applies. */
 export function traceOf(effects: readonly ClientEffect[]): string[] {
   const out: string[] = [];
   for (const e of effects) {
@@ -132,6 +133,7 @@ export function traceOf(effects: readonly ClientEffect[]): string[] {
       const m = e.message.message;
       out.push(m.case === 'error' ? `send:error:${ErrorCode[m.value.code]}` : `send:${m.case}`);
     } else if (e.type === 'close') out.push(`close:${e.code}`);
+    else if (e.type === 'get-token') out.push(e.fresh ? 'get-token:fresh' : 'get-token');
     else if (e.type === 'connect') out.push('connect');
     else if (e.type === 'apply') out.push(`apply:${e.work.kind}`);
   }
@@ -165,10 +167,16 @@ export class Driver {
     return this.handle({ type: 'frame', data: encodeServerFrame(message) });
   }
 
-  /** start + socket-open: Hello sent. */
-  connect(): void {
+  /** start + token + socket-open: Hello sent. */
+  connect(token = 'token'): void {
     this.handle({ type: 'start' });
-    this.handle({ type: 'socket-open', subprotocol: 'vibestack.sync.v1', token: 'token' });
+    this.open(token);
+  }
+
+  /** Answers `get-token` with `token`, then `connect` with an open socket (Hello sent). */
+  open(token = 'token'): void {
+    this.handle({ type: 'token', token });
+    this.handle({ type: 'socket-open', subprotocol: SYNC_SUBPROTOCOL });
   }
 
   applyDone(): ClientEffect[] {

@@ -30,7 +30,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vibestack/conformance/v1/adapter.proto.
  */
 export const file_vibestack_conformance_v1_adapter: GenFile = /*@__PURE__*/
-  fileDesc("CiZ2aWJlc3RhY2svY29uZm9ybWFuY2UvdjEvYWRhcHRlci5wcm90bxIYdmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxItYDCg5BZGFwdGVyQ29tbWFuZBIKCgJpZBgBIAEoBBI1CgRpbml0GAIgASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkluaXRDb21tYW5kSAASOwoHY29ubmVjdBgDIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db25uZWN0Q29tbWFuZEgAEkEKCmRpc2Nvbm5lY3QYBCABKAsyKy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRGlzY29ubmVjdENvbW1hbmRIABI7CgdyZXN0YXJ0GAUgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlJlc3RhcnRDb21tYW5kSAASPgoJYXdhaXRfbHNuGAYgASgLMikudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkF3YWl0THNuQ29tbWFuZEgAEkAKCmR1bXBfc3RhdGUYByABKAsyKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRHVtcFN0YXRlQ29tbWFuZEgAEjcKBXdyaXRlGAggASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlQ29tbWFuZEgAQgkKB2NvbW1hbmQijQEKDkFkYXB0ZXJNZXNzYWdlEjcKBXJlcGx5GAEgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkFkYXB0ZXJSZXBseUgAEjcKBWV2ZW50GAIgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkFkYXB0ZXJFdmVudEgAQgkKB21lc3NhZ2UimQEKDEFkYXB0ZXJSZXBseRISCgpjb21tYW5kX2lkGAEgASgEEjEKAm9rGAIgASgLMiMudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNvbW1hbmRPa0gAEjcKBWVycm9yGAMgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNvbW1hbmRFcnJvckgAQgkKB291dGNvbWUigwIKCUNvbW1hbmRPaxI0CgRpbml0GAEgASgLMiQudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkluaXRSZXN1bHRIABI9Cglhd2FpdF9sc24YAiABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQXdhaXRMc25SZXN1bHRIABI/CgpkdW1wX3N0YXRlGAMgASgLMikudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkR1bXBTdGF0ZVJlc3VsdEgAEjYKBXdyaXRlGAQgASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlUmVzdWx0SABCCAoGcmVzdWx0IqABCgxDb21tYW5kRXJyb3ISOAoEY29kZRgBIAEoDjIqLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db21tYW5kRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSMAoKc3luY19lcnJvchgDIAEoDjIcLnZpYmVzdGFjay5zeW5jLnYxLkVycm9yQ29kZRITCgthcHBsaWVkX2xzbhgEIAEoBCKFAQoLSW5pdENvbW1hbmQSEQoJdGVzdF9uYW1lGAEgASgJEhIKCnNlcnZlcl91cmwYAiABKAkSEwoLc3RvcmFnZV9kaXIYAyABKAkSOgoIc2V0dGluZ3MYBCABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ2xpZW50U2V0dGluZ3MimAEKDkNsaWVudFNldHRpbmdzEhIKCmF1dGhfdG9rZW4YASABKAkSEQoJY2xpZW50X2lkGAIgASgJEhYKDmluaXRpYWxfY3JlZGl0GAMgASgNEhcKD21heF9mcmFtZV9ieXRlcxgEIAEoDRIWCg5zY2hlbWFfdmVyc2lvbhgFIAEoCRIWCg5tYXhfYmFja29mZl9tcxgGIAEoDSJ2CgpJbml0UmVzdWx0EhQKDGFkYXB0ZXJfbmFtZRgBIAEoCRIWCg5jbGllbnRfdmVyc2lvbhgCIAEoCRI6CghmZWF0dXJlcxgDIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZSIkCg5Db25uZWN0Q29tbWFuZBISCgphdXRoX3Rva2VuGAEgASgJIhMKEURpc2Nvbm5lY3RDb21tYW5kIiYKDlJlc3RhcnRDb21tYW5kEhQKDGRyb3Bfc3RvcmFnZRgBIAEoCCIyCg9Bd2FpdExzbkNvbW1hbmQSCwoDbHNuGAEgASgEEhIKCnRpbWVvdXRfbXMYAiABKA0iJQoOQXdhaXRMc25SZXN1bHQSEwoLYXBwbGllZF9sc24YASABKAQiEgoQRHVtcFN0YXRlQ29tbWFuZCJWCg9EdW1wU3RhdGVSZXN1bHQSEwoLYXBwbGllZF9sc24YASABKAQSLgoFc3RhdGUYAiABKAsyHy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU3RhdGUi9wEKDldyaXRlT3BlcmF0aW9uEg4KBnNjaGVtYRgBIAEoCRINCgV0YWJsZRgCIAEoCRIxCgRraW5kGAMgASgOMiMudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlS2luZBJECgZ2YWx1ZXMYBCADKAsyNC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuV3JpdGVPcGVyYXRpb24uVmFsdWVzRW50cnkaTQoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEi0KBXZhbHVlGAIgASgLMh4udmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNlbGw6AjgBIkwKDFdyaXRlQ29tbWFuZBI8CgpvcGVyYXRpb25zGAEgAygLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlT3BlcmF0aW9uIg0KC1dyaXRlUmVzdWx0ItEBCgxBZGFwdGVyRXZlbnQSPQoJY29ubmVjdGVkGAEgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNvbm5lY3RlZEV2ZW50SAASNwoGY2xvc2VkGAIgASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNsb3NlZEV2ZW50SAASQAoLbHNuX2FwcGxpZWQYAyABKAsyKS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuTHNuQXBwbGllZEV2ZW50SABCBwoFZXZlbnQiVQoOQ29ubmVjdGVkRXZlbnQSKQoEbW9kZRgBIAEoDjIbLnZpYmVzdGFjay5zeW5jLnYxLlN5bmNNb2RlEhgKEHByb3RvY29sX3ZlcnNpb24YAiABKA0igwEKC0Nsb3NlZEV2ZW50EgwKBGNvZGUYASABKA0SDgoGcmVhc29uGAIgASgJEhEKCWJ5X2NsaWVudBgDIAEoCBIrCgVlcnJvchgEIAEoDjIcLnZpYmVzdGFjay5zeW5jLnYxLkVycm9yQ29kZRIWCg53aWxsX3JlY29ubmVjdBgFIAEoCCIeCg9Mc25BcHBsaWVkRXZlbnQSCwoDbHNuGAEgASgEKuABChBDb21tYW5kRXJyb3JDb2RlEiIKHkNPTU1BTkRfRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEiIKHkNPTU1BTkRfRVJST1JfQ09ERV9VTlNVUFBPUlRFRBABEh4KGkNPTU1BTkRfRVJST1JfQ09ERV9JTlZBTElEEAISHgoaQ09NTUFORF9FUlJPUl9DT0RFX1RJTUVPVVQQAxIlCiFDT01NQU5EX0VSUk9SX0NPREVfQ0xJRU5UX1NUT1BQRUQQBBIdChlDT01NQU5EX0VSUk9SX0NPREVfRkFJTEVEEAUqmgEKDkFkYXB0ZXJGZWF0dXJlEh8KG0FEQVBURVJfRkVBVFVSRV9VTlNQRUNJRklFRBAAEiYKIkFEQVBURVJfRkVBVFVSRV9QRVJTSVNURU5UX1NUT1JBR0UQARIjCh9BREFQVEVSX0ZFQVRVUkVfU05BUFNIT1RfUkVTVU1FEAISGgoWQURBUFRFUl9GRUFUVVJFX1dSSVRFUxADKmwKCVdyaXRlS2luZBIaChZXUklURV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRV1JJVEVfS0lORF9JTlNFUlQQARIVChFXUklURV9LSU5EX1VQREFURRACEhUKEVdSSVRFX0tJTkRfREVMRVRFEANiBnByb3RvMw", [file_vibestack_conformance_v1_state, file_vibestack_sync_v1_error, file_vibestack_sync_v1_handshake]);
+  fileDesc("CiZ2aWJlc3RhY2svY29uZm9ybWFuY2UvdjEvYWRhcHRlci5wcm90bxIYdmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxIpYECg5BZGFwdGVyQ29tbWFuZBIKCgJpZBgBIAEoBBI1CgRpbml0GAIgASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkluaXRDb21tYW5kSAASOwoHY29ubmVjdBgDIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db25uZWN0Q29tbWFuZEgAEkEKCmRpc2Nvbm5lY3QYBCABKAsyKy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRGlzY29ubmVjdENvbW1hbmRIABI7CgdyZXN0YXJ0GAUgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlJlc3RhcnRDb21tYW5kSAASPgoJYXdhaXRfbHNuGAYgASgLMikudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkF3YWl0THNuQ29tbWFuZEgAEkAKCmR1bXBfc3RhdGUYByABKAsyKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRHVtcFN0YXRlQ29tbWFuZEgAEjcKBXdyaXRlGAggASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlQ29tbWFuZEgAEj4KCXNldF90b2tlbhgJIAEoCzIpLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TZXRUb2tlbkNvbW1hbmRIAEIJCgdjb21tYW5kIo0BCg5BZGFwdGVyTWVzc2FnZRI3CgVyZXBseRgBIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyUmVwbHlIABI3CgVldmVudBgCIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRXZlbnRIAEIJCgdtZXNzYWdlIpkBCgxBZGFwdGVyUmVwbHkSEgoKY29tbWFuZF9pZBgBIAEoBBIxCgJvaxgCIAEoCzIjLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db21tYW5kT2tIABI3CgVlcnJvchgDIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db21tYW5kRXJyb3JIAEIJCgdvdXRjb21lIoMCCglDb21tYW5kT2sSNAoEaW5pdBgBIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Jbml0UmVzdWx0SAASPQoJYXdhaXRfbHNuGAIgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkF3YWl0THNuUmVzdWx0SAASPwoKZHVtcF9zdGF0ZRgDIAEoCzIpLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EdW1wU3RhdGVSZXN1bHRIABI2CgV3cml0ZRgEIAEoCzIlLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Xcml0ZVJlc3VsdEgAQggKBnJlc3VsdCKgAQoMQ29tbWFuZEVycm9yEjgKBGNvZGUYASABKA4yKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ29tbWFuZEVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEjAKCnN5bmNfZXJyb3IYAyABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSEwoLYXBwbGllZF9sc24YBCABKAQihQEKC0luaXRDb21tYW5kEhEKCXRlc3RfbmFtZRgBIAEoCRISCgpzZXJ2ZXJfdXJsGAIgASgJEhMKC3N0b3JhZ2VfZGlyGAMgASgJEjoKCHNldHRpbmdzGAQgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNsaWVudFNldHRpbmdzIpgBCg5DbGllbnRTZXR0aW5ncxISCgphdXRoX3Rva2VuGAEgASgJEhEKCWNsaWVudF9pZBgCIAEoCRIWCg5pbml0aWFsX2NyZWRpdBgDIAEoDRIXCg9tYXhfZnJhbWVfYnl0ZXMYBCABKA0SFgoOc2NoZW1hX3ZlcnNpb24YBSABKAkSFgoObWF4X2JhY2tvZmZfbXMYBiABKA0idgoKSW5pdFJlc3VsdBIUCgxhZGFwdGVyX25hbWUYASABKAkSFgoOY2xpZW50X3ZlcnNpb24YAiABKAkSOgoIZmVhdHVyZXMYAyADKA4yKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQWRhcHRlckZlYXR1cmUiJAoOQ29ubmVjdENvbW1hbmQSEgoKYXV0aF90b2tlbhgBIAEoCSITChFEaXNjb25uZWN0Q29tbWFuZCImCg5SZXN0YXJ0Q29tbWFuZBIUCgxkcm9wX3N0b3JhZ2UYASABKAgiMgoPQXdhaXRMc25Db21tYW5kEgsKA2xzbhgBIAEoBBISCgp0aW1lb3V0X21zGAIgASgNIiUKDkF3YWl0THNuUmVzdWx0EhMKC2FwcGxpZWRfbHNuGAEgASgEIhIKEER1bXBTdGF0ZUNvbW1hbmQiVgoPRHVtcFN0YXRlUmVzdWx0EhMKC2FwcGxpZWRfbHNuGAEgASgEEi4KBXN0YXRlGAIgASgLMh8udmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlN0YXRlIvcBCg5Xcml0ZU9wZXJhdGlvbhIOCgZzY2hlbWEYASABKAkSDQoFdGFibGUYAiABKAkSMQoEa2luZBgDIAEoDjIjLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Xcml0ZUtpbmQSRAoGdmFsdWVzGAQgAygLMjQudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlT3BlcmF0aW9uLlZhbHVlc0VudHJ5Gk0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRItCgV2YWx1ZRgCIAEoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DZWxsOgI4ASJMCgxXcml0ZUNvbW1hbmQSPAoKb3BlcmF0aW9ucxgBIAMoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Xcml0ZU9wZXJhdGlvbiINCgtXcml0ZVJlc3VsdCIlCg9TZXRUb2tlbkNvbW1hbmQSEgoKYXV0aF90b2tlbhgBIAEoCSLRAQoMQWRhcHRlckV2ZW50Ej0KCWNvbm5lY3RlZBgBIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db25uZWN0ZWRFdmVudEgAEjcKBmNsb3NlZBgCIAEoCzIlLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DbG9zZWRFdmVudEgAEkAKC2xzbl9hcHBsaWVkGAMgASgLMikudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkxzbkFwcGxpZWRFdmVudEgAQgcKBWV2ZW50IlUKDkNvbm5lY3RlZEV2ZW50EikKBG1vZGUYASABKA4yGy52aWJlc3RhY2suc3luYy52MS5TeW5jTW9kZRIYChBwcm90b2NvbF92ZXJzaW9uGAIgASgNIoMBCgtDbG9zZWRFdmVudBIMCgRjb2RlGAEgASgNEg4KBnJlYXNvbhgCIAEoCRIRCglieV9jbGllbnQYAyABKAgSKwoFZXJyb3IYBCABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSFgoOd2lsbF9yZWNvbm5lY3QYBSABKAgiHgoPTHNuQXBwbGllZEV2ZW50EgsKA2xzbhgBIAEoBCrgAQoQQ29tbWFuZEVycm9yQ29kZRIiCh5DT01NQU5EX0VSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIiCh5DT01NQU5EX0VSUk9SX0NPREVfVU5TVVBQT1JURUQQARIeChpDT01NQU5EX0VSUk9SX0NPREVfSU5WQUxJRBACEh4KGkNPTU1BTkRfRVJST1JfQ09ERV9USU1FT1VUEAMSJQohQ09NTUFORF9FUlJPUl9DT0RFX0NMSUVOVF9TVE9QUEVEEAQSHQoZQ09NTUFORF9FUlJPUl9DT0RFX0ZBSUxFRBAFKpoBCg5BZGFwdGVyRmVhdHVyZRIfChtBREFQVEVSX0ZFQVRVUkVfVU5TUEVDSUZJRUQQABImCiJBREFQVEVSX0ZFQVRVUkVfUEVSU0lTVEVOVF9TVE9SQUdFEAESIwofQURBUFRFUl9GRUFUVVJFX1NOQVBTSE9UX1JFU1VNRRACEhoKFkFEQVBURVJfRkVBVFVSRV9XUklURVMQAypsCglXcml0ZUtpbmQSGgoWV1JJVEVfS0lORF9VTlNQRUNJRklFRBAAEhUKEVdSSVRFX0tJTkRfSU5TRVJUEAESFQoRV1JJVEVfS0lORF9VUERBVEUQAhIVChFXUklURV9LSU5EX0RFTEVURRADYgZwcm90bzM", [file_vibestack_conformance_v1_state, file_vibestack_sync_v1_error, file_vibestack_sync_v1_handshake]);
 
 /**
  * Runner → adapter: one command.
@@ -92,6 +92,12 @@ export type AdapterCommand = Message<"vibestack.conformance.v1.AdapterCommand"> 
      */
     value: WriteCommand;
     case: "write";
+  } | {
+    /**
+     * @generated from field: vibestack.conformance.v1.SetTokenCommand set_token = 9;
+     */
+    value: SetTokenCommand;
+    case: "setToken";
   } | { case: undefined; value?: undefined };
 };
 
@@ -314,7 +320,8 @@ export const InitCommandSchema: GenMessage<InitCommand> = /*@__PURE__*/
  */
 export type ClientSettings = Message<"vibestack.conformance.v1.ClientSettings"> & {
   /**
-   * The credential to send in `Hello.auth_token`: a JWT the reference server accepts.
+   * The credential to send in `Hello.auth_token`: a JWT the reference server accepts, until `connect` or
+   * `set_token` hands over another.
    *
    * @generated from field: string auth_token = 1;
    */
@@ -352,7 +359,8 @@ export type ClientSettings = Message<"vibestack.conformance.v1.ClientSettings"> 
   /**
    * Upper bound for the client's reconnect backoff (§9.4), in milliseconds, so that cases do not wait for long
    * backoffs; 0 = the client's own. The client keeps its policy (which errors retry, at once or with backoff)
-   * and only caps the delay.
+   * and only caps the delays it chooses itself (backoff windows, jitter): a server's `retry_after_ms` is still
+   * waited out in full.
    *
    * @generated from field: uint32 max_backoff_ms = 6;
    */
@@ -409,7 +417,8 @@ export const InitResultSchema: GenMessage<InitResult> = /*@__PURE__*/
  */
 export type ConnectCommand = Message<"vibestack.conformance.v1.ConnectCommand"> & {
   /**
-   * A new credential to use from now on; empty = keep the current one.
+   * A new credential to use from now on; empty = keep the current one. The same as a `set_token` with it before
+   * connecting.
    *
    * @generated from field: string auth_token = 1;
    */
@@ -443,6 +452,7 @@ export const DisconnectCommandSchema: GenMessage<DisconnectCommand> = /*@__PURE_
  * Simulates the end of the client process and a fresh start: the adapter ends the client as abruptly as it can
  * (no waiting for a clean close; uncommitted local work is lost), drops every in-memory state, reopens the local
  * storage (or wipes it first) and creates a new client, not connected. Answered once the new client is ready.
+ * No `closed` event is reported for the connection the restart cuts (the runner sees it end on the server).
  *
  * @generated from message vibestack.conformance.v1.RestartCommand
  */
@@ -536,7 +546,8 @@ export const DumpStateCommandSchema: GenMessage<DumpStateCommand> = /*@__PURE__*
  */
 export type DumpStateResult = Message<"vibestack.conformance.v1.DumpStateResult"> & {
   /**
-   * The applied LSN the state is as of (0 = no synced state yet).
+   * The applied LSN the state is as of. 0 = no resume point: no snapshot committed yet, or the applied LSN was
+   * forgotten after MUST_REFETCH — then `state` still holds the rows kept from before (§1.1, §9.2).
    *
    * @generated from field: uint64 applied_lsn = 1;
    */
@@ -638,6 +649,30 @@ export const WriteResultSchema: GenMessage<WriteResult> = /*@__PURE__*/
   messageDesc(file_vibestack_conformance_v1_adapter, 17);
 
 /**
+ * Hands the application a new credential: the application's token source returns this token from now on. The
+ * client uses it for its next connection attempt (an established connection is not affected). A client that was
+ * refused with ERROR_CODE_UNAUTHENTICATED and waits for a fresh token (§4.3, §9.2 action `token`) reconnects with
+ * it. Answered `ok` at once, without waiting for a connection.
+ *
+ * @generated from message vibestack.conformance.v1.SetTokenCommand
+ */
+export type SetTokenCommand = Message<"vibestack.conformance.v1.SetTokenCommand"> & {
+  /**
+   * The new credential: a JWT the reference server accepts, different from every token the case used before.
+   *
+   * @generated from field: string auth_token = 1;
+   */
+  authToken: string;
+};
+
+/**
+ * Describes the message vibestack.conformance.v1.SetTokenCommand.
+ * Use `create(SetTokenCommandSchema)` to create a new message.
+ */
+export const SetTokenCommandSchema: GenMessage<SetTokenCommand> = /*@__PURE__*/
+  messageDesc(file_vibestack_conformance_v1_adapter, 18);
+
+/**
  * Something the client did, reported when it happens (not as a reply).
  *
  * @generated from message vibestack.conformance.v1.AdapterEvent
@@ -672,7 +707,7 @@ export type AdapterEvent = Message<"vibestack.conformance.v1.AdapterEvent"> & {
  * Use `create(AdapterEventSchema)` to create a new message.
  */
 export const AdapterEventSchema: GenMessage<AdapterEvent> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_adapter, 18);
+  messageDesc(file_vibestack_conformance_v1_adapter, 19);
 
 /**
  * The client received a `Welcome`.
@@ -700,17 +735,19 @@ export type ConnectedEvent = Message<"vibestack.conformance.v1.ConnectedEvent"> 
  * Use `create(ConnectedEventSchema)` to create a new message.
  */
 export const ConnectedEventSchema: GenMessage<ConnectedEvent> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_adapter, 19);
+  messageDesc(file_vibestack_conformance_v1_adapter, 20);
 
 /**
- * A connection ended, whoever closed it (also when the WebSocket upgrade failed).
+ * A connection ended, whoever closed it (also when the WebSocket upgrade failed). Not reported for a connection
+ * that `restart` or `init` cut.
  *
  * @generated from message vibestack.conformance.v1.ClosedEvent
  */
 export type ClosedEvent = Message<"vibestack.conformance.v1.ClosedEvent"> & {
   /**
    * The WebSocket close code as the client saw or sent it: 1000, 4000 + an ErrorCode, 1006 for a connection
-   * lost without a close frame; 0 when the upgrade failed.
+   * lost without a close frame, 1002 when the client closed a connection whose upgrade did not select the
+   * subprotocol; 0 when the upgrade failed.
    *
    * @generated from field: uint32 code = 1;
    */
@@ -739,8 +776,8 @@ export type ClosedEvent = Message<"vibestack.conformance.v1.ClosedEvent"> & {
   error: ErrorCode;
 
   /**
-   * True when the client will reconnect on its own (§9.2 actions backoff, at once, token, refetch); false when it
-   * stops (stop, `disconnect`, `restart`).
+   * True when the client will reconnect on its own (§9.2 actions backoff, at once, token, refetch — for `token`
+   * once its token source gives a fresh token); false when it stops (stop, `disconnect`).
    *
    * @generated from field: bool will_reconnect = 5;
    */
@@ -752,7 +789,7 @@ export type ClosedEvent = Message<"vibestack.conformance.v1.ClosedEvent"> & {
  * Use `create(ClosedEventSchema)` to create a new message.
  */
 export const ClosedEventSchema: GenMessage<ClosedEvent> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_adapter, 20);
+  messageDesc(file_vibestack_conformance_v1_adapter, 21);
 
 /**
  * The client committed synced state with a new applied LSN (after a snapshot, a transaction or a Progress).
@@ -773,7 +810,7 @@ export type LsnAppliedEvent = Message<"vibestack.conformance.v1.LsnAppliedEvent"
  * Use `create(LsnAppliedEventSchema)` to create a new message.
  */
 export const LsnAppliedEventSchema: GenMessage<LsnAppliedEvent> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_adapter, 21);
+  messageDesc(file_vibestack_conformance_v1_adapter, 22);
 
 /**
  * Why a command failed.

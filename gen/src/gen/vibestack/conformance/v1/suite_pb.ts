@@ -9,10 +9,12 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { AdapterFeature, CommandErrorCode, ConnectCommand, DisconnectCommand, RestartCommand, WriteCommand } from "./adapter_pb.ts";
+import type { AdapterFeature, ClientSettings, CommandErrorCode, ConnectCommand, DisconnectCommand, RestartCommand, WriteCommand } from "./adapter_pb.ts";
 import { file_vibestack_conformance_v1_adapter } from "./adapter_pb.ts";
 import type { State } from "./state_pb.ts";
 import { file_vibestack_conformance_v1_state } from "./state_pb.ts";
+import type { ServerMessage } from "../../sync/v1/envelope_pb.ts";
+import { file_vibestack_sync_v1_envelope } from "../../sync/v1/envelope_pb.ts";
 import type { ErrorCode } from "../../sync/v1/error_pb.ts";
 import { file_vibestack_sync_v1_error } from "../../sync/v1/error_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
@@ -21,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vibestack/conformance/v1/suite.proto.
  */
 export const file_vibestack_conformance_v1_suite: GenFile = /*@__PURE__*/
-  fileDesc("CiR2aWJlc3RhY2svY29uZm9ybWFuY2UvdjEvc3VpdGUucHJvdG8SGHZpYmVzdGFjay5jb25mb3JtYW5jZS52MSKeAQoFU3VpdGUSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgDIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRItCgVjYXNlcxgEIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlIvgCCgRDYXNlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDwoHZml4dHVyZRgDIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgEIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRI4CgZzZXJ2ZXIYBSABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2VydmVyU2V0dGluZ3MSPwoLY29ubmVjdGlvbnMYBiADKAsyKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ29ubmVjdGlvblNjcmlwdBItCgVzdGVwcxgHIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TdGVwEjkKBmV4cGVjdBgIIAEoCzIpLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlRXhwZWN0YXRpb24SEgoKdGltZW91dF9tcxgJIAEoDSI4CgxGaXh0dXJlUG9pbnQSEAoGY29tbWl0GAEgASgNSAASDQoDZW5kGAIgASgISABCBwoFcG9pbnQingMKDlNlcnZlclNldHRpbmdzEjsKC3NuYXBzaG90X2F0GAEgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBI0CgRoZWFkGAIgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBI1CgVmbG9vchgDIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSGgoSbWF4X3Jvd3NfcGVyX2NodW5rGAQgASgNEh0KFW1heF9jaGFuZ2VzX3Blcl9mcmFtZRgFIAEoDRIXCg9tYXhfZnJhbWVfYnl0ZXMYBiABKA0SHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAcgASgNEhkKEXByb3RvY29sX3ZlcnNpb25zGAggAygNEhYKDnNjaGVtYV92ZXJzaW9uGAkgASgJEjwKDXNjb3BlZF90YWJsZXMYCiADKAsyJS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2NvcGVkVGFibGUiOwoLU2NvcGVkVGFibGUSDQoFdGFibGUYASABKAkSDgoGY29sdW1uGAIgASgJEg0KBWNsYWltGAMgASgJIuMBChBDb25uZWN0aW9uU2NyaXB0EhIKCmNvbm5lY3Rpb24YASABKA0SQAoMZXhwZWN0X2hlbGxvGAIgASgLMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkhlbGxvRXhwZWN0YXRpb24SNwoHYWN0aW9ucxgDIAMoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TZXJ2ZXJBY3Rpb24SQAoMZXhwZWN0X2Nsb3NlGAQgASgLMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNsb3NlRXhwZWN0YXRpb24ihQEKEEhlbGxvRXhwZWN0YXRpb24SDwoFZnJlc2gYASABKAhIABI7CglyZXN1bWVfYXQYAiABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50SAASGQoPc25hcHNob3RfcmVzdW1lGAMgASgISABCCAoGcmVzdW1lIr8DCgxTZXJ2ZXJBY3Rpb24SEwoLYWZ0ZXJfZnJhbWUYASABKA0SNAoEZHJvcBgCIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Ecm9wQWN0aW9uSAASNgoFY2xvc2UYAyABKAsyJS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ2xvc2VBY3Rpb25IABI+CglkdXBsaWNhdGUYBCABKAsyKS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRHVwbGljYXRlQWN0aW9uSAASNAoEc3dhcBgFIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Td2FwQWN0aW9uSAASPAoIc2VuZF9yYXcYBiABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuUmF3RnJhbWVBY3Rpb25IABI2CgVkZWxheRgHIAEoCzIlLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EZWxheUFjdGlvbkgAEjYKBXN0YWxsGAggASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlN0YWxsQWN0aW9uSABCCAoGYWN0aW9uIgwKCkRyb3BBY3Rpb24iYAoLQ2xvc2VBY3Rpb24SKwoFZXJyb3IYASABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgCIAEoDRIWCg5yZXRyeV9hZnRlcl9tcxgDIAEoDSIhCg9EdXBsaWNhdGVBY3Rpb24SDgoGZnJhbWVzGAEgASgNIgwKClN3YXBBY3Rpb24iUgoOUmF3RnJhbWVBY3Rpb24SEAoGYmluYXJ5GAEgASgMSAASDgoEdGV4dBgCIAEoCUgAEhUKC292ZXJzaXplX2J5GAMgASgNSABCBwoFZnJhbWUiGQoLRGVsYXlBY3Rpb24SCgoCbXMYASABKA0iDQoLU3RhbGxBY3Rpb24icwoQQ2xvc2VFeHBlY3RhdGlvbhIRCglieV9jbGllbnQYASABKAgSKwoFZXJyb3IYAiABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgDIAEoDRIRCgl3aXRoaW5fbXMYBCABKA0i9AQKBFN0ZXASOwoHY29ubmVjdBgBIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db25uZWN0Q29tbWFuZEgAEkEKCmRpc2Nvbm5lY3QYAiABKAsyKy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRGlzY29ubmVjdENvbW1hbmRIABI7CgdyZXN0YXJ0GAMgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlJlc3RhcnRDb21tYW5kSAASNAoFYXdhaXQYBCABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQXdhaXRTdGVwSAASOAoKZHVtcF9zdGF0ZRgFIAEoCzIiLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EdW1wU3RlcEgAEjcKBXdyaXRlGAYgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlQ29tbWFuZEgAEj4KDGFkdmFuY2VfaGVhZBgHIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnRIABJHCg93YWl0X2Nvbm5lY3Rpb24YCCABKAsyLC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuV2FpdENvbm5lY3Rpb25TdGVwSAASNAoFc2xlZXAYCSABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2xlZXBTdGVwSAASPwoNYWR2YW5jZV9mbG9vchgKIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnRIAEIGCgRzdGVwIpUBCglBd2FpdFN0ZXASMgoCYXQYASABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50EhIKCnRpbWVvdXRfbXMYAiABKA0SQAoMZXhwZWN0X2Vycm9yGAMgASgOMioudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkNvbW1hbmRFcnJvckNvZGUifgoIRHVtcFN0ZXASNAoCYXQYASABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50SAASMAoFc3RhdGUYAiABKAsyHy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU3RhdGVIAEIKCghleHBlY3RlZCJMChJXYWl0Q29ubmVjdGlvblN0ZXASEgoKY29ubmVjdGlvbhgBIAEoDRIOCgZjbG9zZWQYAiABKAgSEgoKdGltZW91dF9tcxgDIAEoDSIXCglTbGVlcFN0ZXASCgoCbXMYASABKA0ilwEKD0Nhc2VFeHBlY3RhdGlvbhI7CgtmaW5hbF9zdGF0ZRgBIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSEwoLY29ubmVjdGlvbnMYAiABKA0SMgoMc3RvcHBlZF93aXRoGAMgASgOMhwudmliZXN0YWNrLnN5bmMudjEuRXJyb3JDb2RlYgZwcm90bzM", [file_vibestack_conformance_v1_adapter, file_vibestack_conformance_v1_state, file_vibestack_sync_v1_error]);
+  fileDesc("CiR2aWJlc3RhY2svY29uZm9ybWFuY2UvdjEvc3VpdGUucHJvdG8SGHZpYmVzdGFjay5jb25mb3JtYW5jZS52MSKeAQoFU3VpdGUSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgDIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRItCgVjYXNlcxgEIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlIrIDCgRDYXNlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDwoHZml4dHVyZRgDIAEoCRJDChFyZXF1aXJlZF9mZWF0dXJlcxgEIAMoDjIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5BZGFwdGVyRmVhdHVyZRI4CgZzZXJ2ZXIYBSABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2VydmVyU2V0dGluZ3MSPwoLY29ubmVjdGlvbnMYBiADKAsyKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ29ubmVjdGlvblNjcmlwdBItCgVzdGVwcxgHIAMoCzIeLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5TdGVwEjkKBmV4cGVjdBgIIAEoCzIpLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DYXNlRXhwZWN0YXRpb24SEgoKdGltZW91dF9tcxgJIAEoDRI4CgZjbGllbnQYCiABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ2xpZW50U2V0dGluZ3MiOAoMRml4dHVyZVBvaW50EhAKBmNvbW1pdBgBIAEoDUgAEg0KA2VuZBgCIAEoCEgAQgcKBXBvaW50Ip4DCg5TZXJ2ZXJTZXR0aW5ncxI7CgtzbmFwc2hvdF9hdBgBIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSNAoEaGVhZBgCIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSNQoFZmxvb3IYAyABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50EhoKEm1heF9yb3dzX3Blcl9jaHVuaxgEIAEoDRIdChVtYXhfY2hhbmdlc19wZXJfZnJhbWUYBSABKA0SFwoPbWF4X2ZyYW1lX2J5dGVzGAYgASgNEh0KFWhlYXJ0YmVhdF9pbnRlcnZhbF9tcxgHIAEoDRIZChFwcm90b2NvbF92ZXJzaW9ucxgIIAMoDRIWCg5zY2hlbWFfdmVyc2lvbhgJIAEoCRI8Cg1zY29wZWRfdGFibGVzGAogAygLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlNjb3BlZFRhYmxlIjsKC1Njb3BlZFRhYmxlEg0KBXRhYmxlGAEgASgJEg4KBmNvbHVtbhgCIAEoCRINCgVjbGFpbRgDIAEoCSKSAgoQQ29ubmVjdGlvblNjcmlwdBISCgpjb25uZWN0aW9uGAEgASgNEkAKDGV4cGVjdF9oZWxsbxgCIAEoCzIqLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5IZWxsb0V4cGVjdGF0aW9uEjcKB2FjdGlvbnMYAyADKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2VydmVyQWN0aW9uEkAKDGV4cGVjdF9jbG9zZRgEIAEoCzIqLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5DbG9zZUV4cGVjdGF0aW9uEhYKDm5vX3N1YnByb3RvY29sGAUgASgIEhUKDWhpZGRlbl90YWJsZXMYBiADKAkitQEKEEhlbGxvRXhwZWN0YXRpb24SDwoFZnJlc2gYASABKAhIABI7CglyZXN1bWVfYXQYAiABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50SAASGQoPc25hcHNob3RfcmVzdW1lGAMgASgISAASGwoOc2NoZW1hX3ZlcnNpb24YBCABKAlIAYgBAUIICgZyZXN1bWVCEQoPX3NjaGVtYV92ZXJzaW9uIr8DCgxTZXJ2ZXJBY3Rpb24SEwoLYWZ0ZXJfZnJhbWUYASABKA0SNAoEZHJvcBgCIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Ecm9wQWN0aW9uSAASNgoFY2xvc2UYAyABKAsyJS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ2xvc2VBY3Rpb25IABI+CglkdXBsaWNhdGUYBCABKAsyKS52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRHVwbGljYXRlQWN0aW9uSAASNAoEc3dhcBgFIAEoCzIkLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Td2FwQWN0aW9uSAASPAoIc2VuZF9yYXcYBiABKAsyKC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuUmF3RnJhbWVBY3Rpb25IABI2CgVkZWxheRgHIAEoCzIlLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EZWxheUFjdGlvbkgAEjYKBXN0YWxsGAggASgLMiUudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlN0YWxsQWN0aW9uSABCCAoGYWN0aW9uIgwKCkRyb3BBY3Rpb24iYAoLQ2xvc2VBY3Rpb24SKwoFZXJyb3IYASABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgCIAEoDRIWCg5yZXRyeV9hZnRlcl9tcxgDIAEoDSIhCg9EdXBsaWNhdGVBY3Rpb24SDgoGZnJhbWVzGAEgASgNIgwKClN3YXBBY3Rpb24ihwEKDlJhd0ZyYW1lQWN0aW9uEhAKBmJpbmFyeRgBIAEoDEgAEg4KBHRleHQYAiABKAlIABIVCgtvdmVyc2l6ZV9ieRgDIAEoDUgAEjMKB21lc3NhZ2UYBCABKAsyIC52aWJlc3RhY2suc3luYy52MS5TZXJ2ZXJNZXNzYWdlSABCBwoFZnJhbWUiGQoLRGVsYXlBY3Rpb24SCgoCbXMYASABKA0iDQoLU3RhbGxBY3Rpb24icwoQQ2xvc2VFeHBlY3RhdGlvbhIRCglieV9jbGllbnQYASABKAgSKwoFZXJyb3IYAiABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGUSDAoEY29kZRgDIAEoDRIRCgl3aXRoaW5fbXMYBCABKA0itQUKBFN0ZXASOwoHY29ubmVjdBgBIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5Db25uZWN0Q29tbWFuZEgAEkEKCmRpc2Nvbm5lY3QYAiABKAsyKy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRGlzY29ubmVjdENvbW1hbmRIABI7CgdyZXN0YXJ0GAMgASgLMigudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLlJlc3RhcnRDb21tYW5kSAASNAoFYXdhaXQYBCABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQXdhaXRTdGVwSAASOAoKZHVtcF9zdGF0ZRgFIAEoCzIiLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5EdW1wU3RlcEgAEjcKBXdyaXRlGAYgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLldyaXRlQ29tbWFuZEgAEj4KDGFkdmFuY2VfaGVhZBgHIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnRIABJHCg93YWl0X2Nvbm5lY3Rpb24YCCABKAsyLC52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuV2FpdENvbm5lY3Rpb25TdGVwSAASNAoFc2xlZXAYCSABKAsyIy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU2xlZXBTdGVwSAASPwoNYWR2YW5jZV9mbG9vchgKIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnRIABI/CgtmcmVzaF90b2tlbhgLIAEoCzIoLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GcmVzaFRva2VuU3RlcEgAQgYKBHN0ZXAilQEKCUF3YWl0U3RlcBIyCgJhdBgBIAEoCzImLnZpYmVzdGFjay5jb25mb3JtYW5jZS52MS5GaXh0dXJlUG9pbnQSEgoKdGltZW91dF9tcxgCIAEoDRJACgxleHBlY3RfZXJyb3IYAyABKA4yKi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuQ29tbWFuZEVycm9yQ29kZSKVAQoIRHVtcFN0ZXASNAoCYXQYASABKAsyJi52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuRml4dHVyZVBvaW50SAASMAoFc3RhdGUYAiABKAsyHy52aWJlc3RhY2suY29uZm9ybWFuY2UudjEuU3RhdGVIABIVCg1hYnNlbnRfdGFibGVzGAMgAygJQgoKCGV4cGVjdGVkIkwKEldhaXRDb25uZWN0aW9uU3RlcBISCgpjb25uZWN0aW9uGAEgASgNEg4KBmNsb3NlZBgCIAEoCBISCgp0aW1lb3V0X21zGAMgASgNIhcKCVNsZWVwU3RlcBIKCgJtcxgBIAEoDSIQCg5GcmVzaFRva2VuU3RlcCKXAQoPQ2FzZUV4cGVjdGF0aW9uEjsKC2ZpbmFsX3N0YXRlGAEgASgLMiYudmliZXN0YWNrLmNvbmZvcm1hbmNlLnYxLkZpeHR1cmVQb2ludBITCgtjb25uZWN0aW9ucxgCIAEoDRIyCgxzdG9wcGVkX3dpdGgYAyABKA4yHC52aWJlc3RhY2suc3luYy52MS5FcnJvckNvZGViBnByb3RvMw", [file_vibestack_conformance_v1_adapter, file_vibestack_conformance_v1_state, file_vibestack_sync_v1_envelope, file_vibestack_sync_v1_error]);
 
 /**
  * One suite file.
@@ -134,6 +136,15 @@ export type Case = Message<"vibestack.conformance.v1.Case"> & {
    * @generated from field: uint32 timeout_ms = 9;
    */
   timeoutMs: number;
+
+  /**
+   * How the client is configured for the case (`InitCommand.settings`): `initial_credit`, `max_frame_bytes`,
+   * `schema_version`, `max_backoff_ms`. The runner sets `auth_token` and `client_id` itself and ignores them here.
+   * Unset = the client's defaults.
+   *
+   * @generated from field: vibestack.conformance.v1.ClientSettings client = 10;
+   */
+  client?: ClientSettings | undefined;
 };
 
 /**
@@ -339,6 +350,26 @@ export type ConnectionScript = Message<"vibestack.conformance.v1.ConnectionScrip
    * @generated from field: vibestack.conformance.v1.CloseExpectation expect_close = 4;
    */
   expectClose?: CloseExpectation | undefined;
+
+  /**
+   * The server answers the connection's WebSocket upgrade without selecting the subprotocol `vibestack.sync.v1`
+   * (§2.1). A client must not send anything on it, a Hello least of all (the runner fails the case if one
+   * arrives); it closes it and backs off. The connection is still counted (connections are numbered by upgrade).
+   * With it, `expect_hello` and `actions` have nothing to act on.
+   *
+   * @generated from field: bool no_subprotocol = 5;
+   */
+  noSubprotocol: boolean;
+
+  /**
+   * Schema-qualified tables (e.g. `public.notes`) the server does not sync on this connection: they are left out
+   * of its catalog, so they are never described, snapshotted or streamed — as when the user lost access to a
+   * table or the server stopped publishing it. A snapshot on this connection lacks them; the client must empty
+   * them and stop treating them as synced (docs/protocol.md §6.4).
+   *
+   * @generated from field: repeated string hidden_tables = 6;
+   */
+  hiddenTables: string[];
 };
 
 /**
@@ -383,6 +414,13 @@ export type HelloExpectation = Message<"vibestack.conformance.v1.HelloExpectatio
     value: boolean;
     case: "snapshotResume";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * When set, `Hello.schema_version` must equal it (empty = the Hello must carry none).
+   *
+   * @generated from field: optional string schema_version = 4;
+   */
+  schemaVersion?: string | undefined;
 };
 
 /**
@@ -599,6 +637,17 @@ export type RawFrameAction = Message<"vibestack.conformance.v1.RawFrameAction"> 
      */
     value: number;
     case: "oversizeBy";
+  } | {
+    /**
+     * This server message, encoded as the server encodes its frames and sent as a binary frame: any
+     * `ServerMessage`, in the suite's YAML in proto3 JSON (e.g. `{ error: { code: ERROR_CODE_INTERNAL, message:
+     * "x" } }`, `{ transaction: { commit_lsn: "1" } }` or a whole `welcome`). It is not a data frame to the server:
+     * `duplicate` and `swap` pass it by, and it takes none of the connection's credit.
+     *
+     * @generated from field: vibestack.sync.v1.ServerMessage message = 4;
+     */
+    value: ServerMessage;
+    case: "message";
   } | { case: undefined; value?: undefined };
 };
 
@@ -781,6 +830,14 @@ export type Step = Message<"vibestack.conformance.v1.Step"> & {
      */
     value: FixturePoint;
     case: "advanceFloor";
+  } | {
+    /**
+     * Mint a new valid token for the case's user (one the case never used before) and send `set_token` with it.
+     *
+     * @generated from field: vibestack.conformance.v1.FreshTokenStep fresh_token = 11;
+     */
+    value: FreshTokenStep;
+    case: "freshToken";
   } | { case: undefined; value?: undefined };
 };
 
@@ -855,6 +912,14 @@ export type DumpStep = Message<"vibestack.conformance.v1.DumpStep"> & {
     value: State;
     case: "state";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * With `at`: schema-qualified tables left out of the expected state, which the dump must not list either — tables
+   * that are no longer synced (§6.4), e.g. after a snapshot from a connection with `hidden_tables`.
+   *
+   * @generated from field: repeated string absent_tables = 3;
+   */
+  absentTables: string[];
 };
 
 /**
@@ -921,6 +986,21 @@ export const SleepStepSchema: GenMessage<SleepStep> = /*@__PURE__*/
   messageDesc(file_vibestack_conformance_v1_suite, 20);
 
 /**
+ * See `Step.fresh_token`.
+ *
+ * @generated from message vibestack.conformance.v1.FreshTokenStep
+ */
+export type FreshTokenStep = Message<"vibestack.conformance.v1.FreshTokenStep"> & {
+};
+
+/**
+ * Describes the message vibestack.conformance.v1.FreshTokenStep.
+ * Use `create(FreshTokenStepSchema)` to create a new message.
+ */
+export const FreshTokenStepSchema: GenMessage<FreshTokenStep> = /*@__PURE__*/
+  messageDesc(file_vibestack_conformance_v1_suite, 21);
+
+/**
  * What must hold when a case's steps are done (besides the runner's standing checks).
  *
  * @generated from message vibestack.conformance.v1.CaseExpectation
@@ -955,5 +1035,5 @@ export type CaseExpectation = Message<"vibestack.conformance.v1.CaseExpectation"
  * Use `create(CaseExpectationSchema)` to create a new message.
  */
 export const CaseExpectationSchema: GenMessage<CaseExpectation> = /*@__PURE__*/
-  messageDesc(file_vibestack_conformance_v1_suite, 21);
+  messageDesc(file_vibestack_conformance_v1_suite, 22);
 

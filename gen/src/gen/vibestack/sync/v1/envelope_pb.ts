@@ -105,10 +105,6 @@ export const ClientMessageSchema: GenMessage<ClientMessage> = /*@__PURE__*/
   messageDesc(file_vibestack_sync_v1_envelope, 0);
 
 /**
- * Every frame a server sends. Exactly one case is set; a client that sees an unset case (a case added in a
- * later version) ignores the frame — except that it still counts against credit if it was a data frame, which
- * a server only sends to clients that negotiated a version knowing it.
- *
  * @generated from message vibestack.sync.v1.ServerMessage
  */
 export type ServerMessage = Message<"vibestack.sync.v1.ServerMessage"> & {

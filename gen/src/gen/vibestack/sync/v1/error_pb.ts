@@ -73,15 +73,15 @@ export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
  */
 export enum ErrorCode {
   /**
-   * Not set. Never sent.
+   * Not set. Never sent; received (also as close code 4000) it is handled as ERROR_CODE_INTERNAL.
    *
    * @generated from enum value: ERROR_CODE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
-   * No token, a token that does not verify, or an expired token. The client gets a fresh token before it
-   * reconnects. Fatal.
+   * No token, a token that does not verify, or an expired token. The client never sends that token again: it
+   * gets a fresh one from its token source before it reconnects (none yet: it waits, §4.3). Fatal.
    *
    * @generated from enum value: ERROR_CODE_UNAUTHENTICATED = 1;
    */
@@ -136,7 +136,8 @@ export enum ErrorCode {
   UNKNOWN_RELATION = 7,
 
   /**
-   * A column the table does not have or the user may not see. Per mutation.
+   * A column the table does not have or the user may not see. Per mutation only; received as a fatal Error or
+   * close code 4008 it is handled as ERROR_CODE_INTERNAL.
    *
    * @generated from enum value: ERROR_CODE_UNKNOWN_COLUMN = 8;
    */
@@ -197,7 +198,8 @@ export enum ErrorCode {
   MUTATION_OUT_OF_ORDER = 15,
 
   /**
-   * A mutation violated a database constraint (foreign key, unique, check, not null). Per mutation.
+   * A mutation violated a database constraint (foreign key, unique, check, not null). Per mutation only;
+   * received as a fatal Error or close code 4016 it is handled as ERROR_CODE_INTERNAL.
    *
    * @generated from enum value: ERROR_CODE_CONSTRAINT_VIOLATION = 16;
    */

@@ -49,8 +49,10 @@ export type Hello = Message<"vibestack.sync.v1.Hello"> & {
   clientId: string;
 
   /**
-   * The highest commit LSN the client has durably applied (its last acknowledged LSN), or 0 when it has no
-   * synced state. Resume guarantee: the server sends every change with a commit LSN above it exactly once.
+   * The client's applied LSN: the last `SnapshotEnd.lsn`, `Transaction.commit_lsn` or `Progress.lsn` it
+   * committed together with its synced state (possibly above its last Ack; a Progress LSN need not be a commit
+   * LSN), or 0 when it has no resume point (a new client, or one that forgot it after MUST_REFETCH while keeping
+   * its rows). Resume guarantee: the server sends every change with a commit LSN above it exactly once.
    *
    * @generated from field: uint64 resume_lsn = 4;
    */
@@ -67,7 +69,8 @@ export type Hello = Message<"vibestack.sync.v1.Hello"> & {
   /**
    * The version of the application schema the client was built against (opaque to the protocol; DataForge
    * writes a hash). Empty when the client adopts whatever the server sends. A server that cannot serve it
-   * answers ERROR_CODE_SCHEMA_MISMATCH.
+   * answers ERROR_CODE_SCHEMA_MISMATCH. Always from the client's own build: a client that sends an empty value
+   * never stores `Welcome.schema_version` to send it later.
    *
    * @generated from field: string schema_version = 6;
    */
@@ -126,7 +129,8 @@ export type SnapshotResume = Message<"vibestack.sync.v1.SnapshotResume"> & {
   snapshotId: string;
 
   /**
-   * `SnapshotChunk.cursor` of the last chunk the client committed.
+   * `SnapshotChunk.cursor` of the last chunk the client committed to its staging (committed together with the
+   * chunk's rows and per-table row counts; a chunk received but not committed is sent again).
    *
    * @generated from field: bytes cursor = 2;
    */
@@ -161,7 +165,8 @@ export type Welcome = Message<"vibestack.sync.v1.Welcome"> & {
   mode: SyncMode;
 
   /**
-   * The client id, as bound on the server.
+   * The client id, as bound on the server: always `Hello.client_id`. A client treats another value as
+   * ERROR_CODE_MALFORMED_FRAME.
    *
    * @generated from field: string client_id = 3;
    */
@@ -193,14 +198,16 @@ export type Welcome = Message<"vibestack.sync.v1.Welcome"> & {
 
   /**
    * The largest frame either side may send on this connection, in bytes: the smaller of the client's
-   * `Hello.max_frame_bytes` and the server's own limit.
+   * `Hello.max_frame_bytes` and the server's own limit. A client treats a value above what it offered (4194304
+   * when it sent 0) as ERROR_CODE_MALFORMED_FRAME.
    *
    * @generated from field: uint32 max_frame_bytes = 7;
    */
   maxFrameBytes: number;
 
   /**
-   * The server's schema version (see `Hello.schema_version`).
+   * The server's schema version (see `Hello.schema_version`). Informational to the client, which does not store
+   * or resend it.
    *
    * @generated from field: string schema_version = 8;
    */

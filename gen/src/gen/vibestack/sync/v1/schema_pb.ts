@@ -83,15 +83,17 @@ export type Column = Message<"vibestack.sync.v1.Column"> & {
 
   /**
    * `type_oid` with domains resolved (recursively) to their base type. Tells a client which built-in type the
-   * values follow, e.g. 700 (`real`) vs 701 (`double precision`) for VALUE_ENCODING_FLOAT, or 1184
-   * (`timestamptz`) vs 1114 (`timestamp`) for VALUE_ENCODING_TIMESTAMP.
+   * values follow, e.g. 700 (`real`) vs 701 (`double precision`) for VALUE_ENCODING_FLOAT, 1184 (`timestamptz`)
+   * vs 1114 (`timestamp`) for VALUE_ENCODING_TIMESTAMP, and the range of a VALUE_ENCODING_INT value: 21
+   * `smallint`, 23 `integer`, 20 `bigint`, 26 `oid` (unsigned 32-bit) — out of range is ERROR_CODE_INVALID_VALUE.
    *
    * @generated from field: uint32 base_type_oid = 9;
    */
   baseTypeOid: number;
 
   /**
-   * For arrays: the element type's OID with domains resolved. 0 otherwise.
+   * For arrays: the element type's OID with domains resolved (for an array of integers, it gives the elements'
+   * range as `base_type_oid` does for a scalar). 0 otherwise.
    *
    * @generated from field: uint32 element_type_oid = 10;
    */

@@ -148,8 +148,9 @@ export type SnapshotEnd = Message<"vibestack.sync.v1.SnapshotEnd"> & {
   lsn: bigint;
 
   /**
-   * Rows sent per table in this snapshot (including before a resume), for verification. Parallel to
-   * `SnapshotBegin.tables`.
+   * Rows sent per table in this snapshot, for verification, parallel to `SnapshotBegin.tables`: the rows of the
+   * chunks up to and including the one whose cursor the client presented on resuming, plus the chunks sent on
+   * this connection — what a client that stores a per-table count with each staged chunk has counted.
    *
    * @generated from field: repeated uint64 row_counts = 2;
    */
